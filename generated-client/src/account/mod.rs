@@ -2512,50 +2512,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/auth/1/session`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateSessionResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateSessionRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/auth/1/session", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_SESSION, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreateSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateSessionRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SESSION,
+                        e,
+                    ))?;
+                let url = format!("{}/auth/1/session", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_SESSION, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_SESSION, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2582,38 +2595,49 @@ pub mod builder {
             }
         }
         ///Sends a `DELETE` request to `/auth/1/session`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/auth/1/session", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DESTROY_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DESTROY_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DESTROY_SESSION, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/auth/1/session", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DESTROY_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DESTROY_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DESTROY_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2668,61 +2692,72 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/auth/1/oauth2/token`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateOAuth2TokenResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateOAuth2TokenRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_OAUTH2_TOKEN,
-                    e,
-                ))?;
-            let url = format!("{}/auth/1/oauth2/token", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form_urlencoded(&body)
-                .map_err(|e: ::progenitor_client::Error<()>| {
-                    crate::call::invalid_request(
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreateOAuth2TokenResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateOAuth2TokenRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
                         &super::operations::CREATE_OAUTH2_TOKEN,
                         e,
+                    ))?;
+                let url = format!("{}/auth/1/oauth2/token", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                })?
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_OAUTH2_TOKEN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_OAUTH2_TOKEN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_OAUTH2_TOKEN, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(
+                    .form_urlencoded(&body)
+                    .map_err(|e: ::progenitor_client::Error<()>| {
+                        crate::call::invalid_request(
                             &super::operations::CREATE_OAUTH2_TOKEN,
-                            response,
+                            e,
                         )
-                        .await
+                    })?
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_OAUTH2_TOKEN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_OAUTH2_TOKEN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_OAUTH2_TOKEN,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_OAUTH2_TOKEN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2863,112 +2898,125 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/2/api-keys`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyPage>, Error> {
-            let Self {
-                client,
-                account_id,
-                api_key_secret,
-                enabled,
-                name,
-                order_by,
-                order_direction,
-                page,
-                size,
-                call_timeout,
-            } = self;
-            let account_id = account_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let api_key_secret = api_key_secret
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let enabled = enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let order_direction = order_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            let url = format!("{}/settings/2/api-keys", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("accountId", &account_id))
-                .query(
-                    &progenitor_client::QueryParam::new("apiKeySecret", &api_key_secret),
-                )
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_API_KEYS_BY_FILTER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_API_KEYS_BY_FILTER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKeyPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    account_id,
+                    api_key_secret,
+                    enabled,
+                    name,
+                    order_by,
+                    order_direction,
+                    page,
+                    size,
+                    call_timeout,
+                } = self;
+                let account_id = account_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let api_key_secret = api_key_secret
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let enabled = enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let order_direction = order_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                let url = format!("{}/settings/2/api-keys", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("accountId", &account_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "apiKeySecret",
+                            &api_key_secret,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("enabled", &enabled))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "orderDirection",
+                            &order_direction,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_API_KEYS_BY_FILTER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_API_KEYS_BY_FILTER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_API_KEYS_BY_FILTER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_API_KEYS_BY_FILTER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3021,48 +3069,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/settings/2/api-keys`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKey>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateApiKeyRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_API_KEY,
-                    e,
-                ))?;
-            let url = format!("{}/settings/2/api-keys", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_API_KEY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_API_KEY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_API_KEY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKey>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateApiKeyRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_API_KEY,
+                        e,
+                    ))?;
+                let url = format!("{}/settings/2/api-keys", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_API_KEY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_API_KEY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_API_KEY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_API_KEY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_API_KEY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3103,46 +3166,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/2/api-keys/{apiKeyId}`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKey>, Error> {
-            let Self { client, api_key_id, call_timeout } = self;
-            let api_key_id = api_key_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/2/api-keys/{}", client.baseurl, encode_path(& api_key_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_API_KEY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_API_KEY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_API_KEY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKey>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, api_key_id, call_timeout } = self;
+                let api_key_id = api_key_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/2/api-keys/{}", client.baseurl, encode_path(& api_key_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_API_KEY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_API_KEY, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_API_KEY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_API_KEY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_API_KEY, response)
+                            .await
+                    }
                 }
             }
         }
@@ -3209,56 +3284,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/settings/2/api-keys/{apiKeyId}`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKey>, Error> {
-            let Self { client, api_key_id, body, call_timeout } = self;
-            let api_key_id = api_key_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_API_KEY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateApiKeyRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_API_KEY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/2/api-keys/{}", client.baseurl, encode_path(& api_key_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_API_KEY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_API_KEY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_API_KEY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKey>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, api_key_id, body, call_timeout } = self;
+                let api_key_id = api_key_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_API_KEY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateApiKeyRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_API_KEY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/2/api-keys/{}", client.baseurl, encode_path(& api_key_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_API_KEY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_API_KEY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_API_KEY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_API_KEY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_API_KEY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3285,43 +3375,56 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/account/1/balance`
-        pub async fn send(self) -> Result<ResponseValue<types::AccountBalance>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/account/1/balance", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ACCOUNT_BALANCE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ACCOUNT_BALANCE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ACCOUNT_BALANCE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountBalance>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/account/1/balance", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ACCOUNT_BALANCE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ACCOUNT_BALANCE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ACCOUNT_BALANCE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ACCOUNT_BALANCE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ACCOUNT_BALANCE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -2562,48 +2562,56 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/account/1/free-messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::FreeMessagesResponse>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/account/1/free-messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FREE_MESSAGES_COUNT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FREE_MESSAGES_COUNT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_FREE_MESSAGES_COUNT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FreeMessagesResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/account/1/free-messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FREE_MESSAGES_COUNT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_FREE_MESSAGES_COUNT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FREE_MESSAGES_COUNT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_FREE_MESSAGES_COUNT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_FREE_MESSAGES_COUNT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2630,48 +2638,56 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/account/1/total-balance`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BalanceInfoResponse>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/account/1/total-balance", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BalanceInfoResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/account/1/total-balance", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_TOTAL_ACCOUNT_BALANCE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2737,60 +2753,71 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/1/accounts`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountsResponse>, Error> {
-            let Self { client, enabled, limit, name, call_timeout } = self;
-            let enabled = enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_ACCOUNTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_ACCOUNTS,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_ACCOUNTS,
-                    e,
-                ))?;
-            let url = format!("{}/settings/1/accounts", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ALL_ACCOUNTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ALL_ACCOUNTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ALL_ACCOUNTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, enabled, limit, name, call_timeout } = self;
+                let enabled = enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_ACCOUNTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_ACCOUNTS,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_ACCOUNTS,
+                        e,
+                    ))?;
+                let url = format!("{}/settings/1/accounts", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("enabled", &enabled))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ALL_ACCOUNTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ALL_ACCOUNTS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ALL_ACCOUNTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ALL_ACCOUNTS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ALL_ACCOUNTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2859,56 +2886,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/settings/1/accounts/{accountKey}`
-        pub async fn send(self) -> Result<ResponseValue<types::Account>, Error> {
-            let Self { client, account_key, body, call_timeout } = self;
-            let account_key = account_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ACCOUNT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateAccountRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ACCOUNT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/1/accounts/{}", client.baseurl, encode_path(& account_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_ACCOUNT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_ACCOUNT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_ACCOUNT, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Account>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, account_key, body, call_timeout } = self;
+                let account_key = account_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ACCOUNT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateAccountRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ACCOUNT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/1/accounts/{}", client.baseurl, encode_path(&
+                    account_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_ACCOUNT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_ACCOUNT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_ACCOUNT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_ACCOUNT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_ACCOUNT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3003,88 +3045,101 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/1/accounts/{accountKey}/api-keys`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKeys>, Error> {
-            let Self {
-                client,
-                account_key,
-                enabled,
-                limit,
-                name,
-                public_api_key,
-                call_timeout,
-            } = self;
-            let account_key = account_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    e,
-                ))?;
-            let enabled = enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    e,
-                ))?;
-            let public_api_key = public_api_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/1/accounts/{}/api-keys", client.baseurl, encode_path(&
-                account_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(
-                    &progenitor_client::QueryParam::new("publicApiKey", &public_api_key),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKeys>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    account_key,
+                    enabled,
+                    limit,
+                    name,
+                    public_api_key,
+                    call_timeout,
+                } = self;
+                let account_key = account_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        e,
+                    ))?;
+                let enabled = enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        e,
+                    ))?;
+                let public_api_key = public_api_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/1/accounts/{}/api-keys", client.baseurl, encode_path(&
+                    account_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("enabled", &enabled))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "publicApiKey",
+                            &public_api_key,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_API_KEYS_BY_FILTER_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3153,63 +3208,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/settings/1/accounts/{accountKey}/api-keys`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
-            let Self { client, account_key, body, call_timeout } = self;
-            let account_key = account_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateApiKeyRequestV1::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/1/accounts/{}/api-keys", client.baseurl, encode_path(&
-                account_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_API_KEY_DEPRECATED,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_API_KEY_DEPRECATED,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKeyResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, account_key, body, call_timeout } = self;
+                let account_key = account_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateApiKeyRequestV1::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/1/accounts/{}/api-keys", client.baseurl, encode_path(&
+                    account_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_API_KEY_DEPRECATED,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_API_KEY_DEPRECATED,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_API_KEY_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_API_KEY_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3264,59 +3330,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/settings/1/accounts/{accountKey}/api-keys/{key}`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
-            let Self { client, account_key, key, call_timeout } = self;
-            let account_key = account_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let key = key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/1/accounts/{}/api-keys/{}", client.baseurl, encode_path(&
-                account_key.to_string()), encode_path(& key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_API_KEY_DEPRECATED,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_API_KEY_DEPRECATED,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKeyResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, account_key, key, call_timeout } = self;
+                let account_key = account_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let key = key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/1/accounts/{}/api-keys/{}", client.baseurl,
+                    encode_path(& account_key.to_string()), encode_path(& key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_API_KEY_DEPRECATED,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_API_KEY_DEPRECATED,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_API_KEY_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_API_KEY_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3399,68 +3476,80 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/settings/1/accounts/{accountKey}/api-keys/{key}`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiKeyResponse>, Error> {
-            let Self { client, account_key, key, body, call_timeout } = self;
-            let account_key = account_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let key = key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateApiKeyRequestV1::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/settings/1/accounts/{}/api-keys/{}", client.baseurl, encode_path(&
-                account_key.to_string()), encode_path(& key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_API_KEY_DEPRECATED,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_API_KEY_DEPRECATED,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_API_KEY_DEPRECATED,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiKeyResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, account_key, key, body, call_timeout } = self;
+                let account_key = account_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let key = key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateApiKeyRequestV1::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/settings/1/accounts/{}/api-keys/{}", client.baseurl,
+                    encode_path(& account_key.to_string()), encode_path(& key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_API_KEY_DEPRECATED,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_API_KEY_DEPRECATED,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_API_KEY_DEPRECATED,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_API_KEY_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_API_KEY_DEPRECATED,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3599,92 +3688,107 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/audit/1/logs/export`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self {
-                client,
-                action,
-                description,
-                from,
-                ip_address,
-                item,
-                limit,
-                to,
-                user_key,
-                call_timeout,
-            } = self;
-            let action = action
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let description = description
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let ip_address = ip_address
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let item = item
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let user_key = user_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/audit/1/logs/export", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query(&progenitor_client::QueryParam::new("action", &action))
-                .query(&progenitor_client::QueryParam::new("description", &description))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(&progenitor_client::QueryParam::new("ipAddress", &ip_address))
-                .query(&progenitor_client::QueryParam::new("item", &item))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .query(&progenitor_client::QueryParam::new("userKey", &user_key))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::EXPORT_AUDIT_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::EXPORT_AUDIT_LOGS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    action,
+                    description,
+                    from,
+                    ip_address,
+                    item,
+                    limit,
+                    to,
+                    user_key,
+                    call_timeout,
+                } = self;
+                let action = action
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let description = description
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let ip_address = ip_address
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let item = item
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let user_key = user_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/audit/1/logs/export", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query(&progenitor_client::QueryParam::new("action", &action))
+                    .query(
+                        &progenitor_client::QueryParam::new("description", &description),
+                    )
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(&progenitor_client::QueryParam::new("ipAddress", &ip_address))
+                    .query(&progenitor_client::QueryParam::new("item", &item))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .query(&progenitor_client::QueryParam::new("userKey", &user_key))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::EXPORT_AUDIT_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::EXPORT_AUDIT_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3823,101 +3927,117 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/audit/1/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::SearchResult>>, Error> {
-            let Self {
-                client,
-                action,
-                description,
-                from,
-                ip_address,
-                item,
-                limit,
-                to,
-                user_key,
-                call_timeout,
-            } = self;
-            let action = action
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let description = description
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let ip_address = ip_address
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let item = item
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let user_key = user_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/audit/1/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("action", &action))
-                .query(&progenitor_client::QueryParam::new("description", &description))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(&progenitor_client::QueryParam::new("ipAddress", &ip_address))
-                .query(&progenitor_client::QueryParam::new("item", &item))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .query(&progenitor_client::QueryParam::new("userKey", &user_key))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEARCH_AUDIT_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEARCH_AUDIT_LOGS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::SearchResult>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    action,
+                    description,
+                    from,
+                    ip_address,
+                    item,
+                    limit,
+                    to,
+                    user_key,
+                    call_timeout,
+                } = self;
+                let action = action
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let description = description
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let ip_address = ip_address
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let item = item
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let user_key = user_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/audit/1/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("action", &action))
+                    .query(
+                        &progenitor_client::QueryParam::new("description", &description),
+                    )
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(&progenitor_client::QueryParam::new("ipAddress", &ip_address))
+                    .query(&progenitor_client::QueryParam::new("item", &item))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .query(&progenitor_client::QueryParam::new("userKey", &user_key))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEARCH_AUDIT_LOGS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEARCH_AUDIT_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEARCH_AUDIT_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEARCH_AUDIT_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -1179,62 +1179,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ai/1/aiassistants/{assistantId}/query`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::QueryAiAssistantApiResponse>, Error> {
-            let Self { client, assistant_id, body, call_timeout } = self;
-            let assistant_id = assistant_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::QUERY_AI_ASSISTANT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::SimpleAiAssistantQuery::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::QUERY_AI_ASSISTANT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ai/1/aiassistants/{}/query", client.baseurl, encode_path(&
-                assistant_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::QUERY_AI_ASSISTANT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::QUERY_AI_ASSISTANT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::QUERY_AI_ASSISTANT, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::QueryAiAssistantApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, assistant_id, body, call_timeout } = self;
+                let assistant_id = assistant_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::QUERY_AI_ASSISTANT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::SimpleAiAssistantQuery::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::QUERY_AI_ASSISTANT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ai/1/aiassistants/{}/query", client.baseurl, encode_path(&
+                    assistant_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::QUERY_AI_ASSISTANT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::QUERY_AI_ASSISTANT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::QUERY_AI_ASSISTANT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::QUERY_AI_ASSISTANT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::QUERY_AI_ASSISTANT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1303,65 +1315,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ai/1/aiassistants/{assistantId}/retrieve-context`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RetrieveContextApiResponse>, Error> {
-            let Self { client, assistant_id, body, call_timeout } = self;
-            let assistant_id = assistant_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::RetrieveContextRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ai/1/aiassistants/{}/retrieve-context", client.baseurl, encode_path(&
-                assistant_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RetrieveContextApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, assistant_id, body, call_timeout } = self;
+                let assistant_id = assistant_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::RetrieveContextRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ai/1/aiassistants/{}/retrieve-context", client.baseurl,
+                    encode_path(& assistant_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RETRIEVE_AI_ASSISTANT_CONTEXT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -14232,48 +14232,60 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/bots/1/testing/start`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TestingStartResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TestingStartRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::START_TEST,
-                    e,
-                ))?;
-            let url = format!("{}/bots/1/testing/start", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::START_TEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::START_TEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::START_TEST, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TestingStartResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TestingStartRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::START_TEST,
+                        e,
+                    ))?;
+                let url = format!("{}/bots/1/testing/start", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::START_TEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::START_TEST, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::START_TEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::START_TEST, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::START_TEST, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -14310,43 +14322,54 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/bots/1/testing/{testId}/stop`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, test_id, call_timeout } = self;
-            let test_id = test_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::STOP_TEST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/bots/1/testing/{}/stop", client.baseurl, encode_path(& test_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::STOP_TEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::STOP_TEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => crate::call::failure(&super::operations::STOP_TEST, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, test_id, call_timeout } = self;
+                let test_id = test_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::STOP_TEST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/bots/1/testing/{}/stop", client.baseurl, encode_path(& test_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::STOP_TEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::STOP_TEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::STOP_TEST, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -14411,54 +14434,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/bots/1/testing/{testId}/send-message`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, test_id, body, call_timeout } = self;
-            let test_id = test_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_TEST_MESSAGE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::InboundTestingRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_TEST_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/bots/1/testing/{}/send-message", client.baseurl, encode_path(&
-                test_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_TEST_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_TEST_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::SEND_TEST_MESSAGE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, test_id, body, call_timeout } = self;
+                let test_id = test_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_TEST_MESSAGE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::InboundTestingRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_TEST_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/bots/1/testing/{}/send-message", client.baseurl, encode_path(&
+                    test_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_TEST_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_TEST_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_TEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

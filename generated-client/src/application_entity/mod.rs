@@ -1592,52 +1592,65 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/1/applications`
-        pub async fn send(self) -> Result<ResponseValue<types::PageApplication>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_APPLICATIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_APPLICATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/applications", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_APPLICATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_APPLICATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_APPLICATIONS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageApplication>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_APPLICATIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_APPLICATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/applications", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_APPLICATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_APPLICATIONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_APPLICATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_APPLICATIONS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_APPLICATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1688,50 +1701,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/provisioning/1/applications`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::Application::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_APPLICATION,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/applications", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_APPLICATION, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::Application::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/applications", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_APPLICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1772,48 +1800,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/1/applications/{applicationId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Application>, Error> {
-            let Self { client, application_id, call_timeout } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_APPLICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/1/applications/{}", client.baseurl, encode_path(&
-                application_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_APPLICATION, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Application>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_id, call_timeout } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/applications/{}", client.baseurl, encode_path(&
+                    application_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_APPLICATION, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_APPLICATION, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1880,57 +1921,65 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/provisioning/1/applications/{applicationId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, application_id, body, call_timeout } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MODIFY_APPLICATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ModifyApplication::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MODIFY_APPLICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/1/applications/{}", client.baseurl, encode_path(&
-                application_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MODIFY_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MODIFY_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::MODIFY_APPLICATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_id, body, call_timeout } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MODIFY_APPLICATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ModifyApplication::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MODIFY_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/applications/{}", client.baseurl, encode_path(&
+                    application_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MODIFY_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MODIFY_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::MODIFY_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1971,51 +2020,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/provisioning/1/applications/{applicationId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, application_id, call_timeout } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_APPLICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/1/applications/{}", client.baseurl, encode_path(&
-                application_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_APPLICATION, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_id, call_timeout } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/applications/{}", client.baseurl, encode_path(&
+                    application_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_APPLICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2069,51 +2131,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/1/entities`
-        pub async fn send(self) -> Result<ResponseValue<types::PageEntity>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ENTITIES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ENTITIES,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/entities", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ENTITIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ENTITIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ENTITIES, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageEntity>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ENTITIES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ENTITIES,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/entities", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ENTITIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ENTITIES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ENTITIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ENTITIES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ENTITIES, response)
+                            .await
+                    }
                 }
             }
         }
@@ -2160,46 +2233,57 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/provisioning/1/entities`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::Entity::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_ENTITY,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/entities", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_ENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_ENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_ENTITY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| types::Entity::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_ENTITY,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/entities", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_ENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_ENTITY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_ENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_ENTITY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_ENTITY, response)
+                            .await
+                    }
                 }
             }
         }
@@ -2240,45 +2324,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/1/entities/{entityId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Entity>, Error> {
-            let Self { client, entity_id, call_timeout } = self;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ENTITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/1/entities/{}", client.baseurl, encode_path(& entity_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ENTITY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Entity>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, entity_id, call_timeout } = self;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ENTITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/entities/{}", client.baseurl, encode_path(&
+                    entity_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_ENTITY, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ENTITY, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ENTITY, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -2342,54 +2439,62 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/provisioning/1/entities/{entityId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, entity_id, body, call_timeout } = self;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MODIFY_ENTITY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ModifyEntity::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MODIFY_ENTITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/1/entities/{}", client.baseurl, encode_path(& entity_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MODIFY_ENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MODIFY_ENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::MODIFY_ENTITY, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, entity_id, body, call_timeout } = self;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MODIFY_ENTITY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ModifyEntity::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MODIFY_ENTITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/entities/{}", client.baseurl, encode_path(&
+                    entity_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MODIFY_ENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MODIFY_ENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::MODIFY_ENTITY, response)
+                            .await
+                    }
                 }
             }
         }
@@ -2430,47 +2535,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/provisioning/1/entities/{entityId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, entity_id, call_timeout } = self;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ENTITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/1/entities/{}", client.baseurl, encode_path(& entity_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_ENTITY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, entity_id, call_timeout } = self;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ENTITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/entities/{}", client.baseurl, encode_path(&
+                    entity_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ENTITY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_ENTITY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_ENTITY, response)
+                            .await
+                    }
                 }
             }
         }
@@ -2597,104 +2713,120 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/1/associations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageResourceAssociation>, Error> {
-            let Self {
-                client,
-                application_id,
-                channel,
-                entity_id,
-                page,
-                resource_id,
-                resource_type,
-                size,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let resource_id = resource_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let resource_type = resource_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/associations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("resourceId", &resource_id))
-                .query(
-                    &progenitor_client::QueryParam::new("resourceType", &resource_type),
-                )
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResourceAssociation>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    channel,
+                    entity_id,
+                    page,
+                    resource_id,
+                    resource_type,
+                    size,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let resource_id = resource_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let resource_type = resource_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/associations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new("resourceId", &resource_id),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "resourceType",
+                            &resource_type,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RESOURCE_ASSOCIATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RESOURCE_ASSOCIATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2750,56 +2882,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/provisioning/1/associations`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ResourceAssociationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/associations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_RESOURCE_ASSOCIATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_RESOURCE_ASSOCIATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ResourceAssociationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/associations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_RESOURCE_ASSOCIATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_RESOURCE_ASSOCIATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_RESOURCE_ASSOCIATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_RESOURCE_ASSOCIATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2855,50 +2997,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/provisioning/1/associations`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ResourceAssociationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/associations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_RESOURCE_ASSOCIATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_RESOURCE_ASSOCIATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ResourceAssociationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let url = format!("{}/provisioning/1/associations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_RESOURCE_ASSOCIATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_RESOURCE_ASSOCIATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2994,90 +3144,108 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/1/associations/single`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceAssociationResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                channel,
-                entity_id,
-                resource_id,
-                resource_type,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let resource_id = resource_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let resource_type = resource_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/1/associations/single", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("resourceId", &resource_id))
-                .query(
-                    &progenitor_client::QueryParam::new("resourceType", &resource_type),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RESOURCE_ASSOCIATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_RESOURCE_ASSOCIATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ResourceAssociationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    channel,
+                    entity_id,
+                    resource_id,
+                    resource_type,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let resource_id = resource_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let resource_type = resource_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/1/associations/single", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("resourceId", &resource_id),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "resourceType",
+                            &resource_type,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RESOURCE_ASSOCIATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RESOURCE_ASSOCIATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RESOURCE_ASSOCIATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RESOURCE_ASSOCIATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -4476,59 +4476,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/biometrics/1/scenarios`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ScenarioResponse>, Error> {
-            let Self { client, application_types, call_timeout } = self;
-            let application_types = application_types
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BIOMETRICS_SCENARIOS,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/scenarios", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "applicationTypes",
-                        &application_types,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BIOMETRICS_SCENARIOS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BIOMETRICS_SCENARIOS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_BIOMETRICS_SCENARIOS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ScenarioResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_types, call_timeout } = self;
+                let application_types = application_types
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BIOMETRICS_SCENARIOS,
+                        e,
+                    ))?;
+                let url = format!("{}/biometrics/1/scenarios", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationTypes",
+                            &application_types,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BIOMETRICS_SCENARIOS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BIOMETRICS_SCENARIOS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BIOMETRICS_SCENARIOS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BIOMETRICS_SCENARIOS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BIOMETRICS_SCENARIOS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4569,66 +4577,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/biometrics/1/extraction/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/extraction/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
-                            e,
-                        ))?,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/extraction/sessions", client.baseurl,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BIOMETRICS_EXTRACTION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4683,58 +4701,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/biometrics/1/extraction/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ExtractionSessionRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/extraction/sessions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreatedSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ExtractionSessionRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/extraction/sessions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_BIOMETRICS_EXTRACTION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4775,58 +4803,68 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/extraction/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/extraction/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
-                            e,
-                        ))?,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/extraction/sessions", client.baseurl,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_BIOMETRICS_EXTRACTION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4867,66 +4905,74 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/biometrics/1/kyc/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BIOMETRICS_KYC_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::GET_BIOMETRICS_KYC_SESSION,
-                            e,
-                        ))?,
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BIOMETRICS_KYC_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BIOMETRICS_KYC_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_BIOMETRICS_KYC_SESSION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                        e,
+                    ))?;
+                let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BIOMETRICS_KYC_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BIOMETRICS_KYC_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4979,57 +5025,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/biometrics/1/kyc/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::KycSessionRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreatedSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::KycSessionRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                        e,
+                    ))?;
+                let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_BIOMETRICS_KYC_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5070,58 +5124,66 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/kyc/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
-                            e,
-                        ))?,
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                        e,
+                    ))?;
+                let url = format!("{}/biometrics/1/kyc/sessions", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_BIOMETRICS_KYC_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5162,66 +5224,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/biometrics/1/enrollment/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/enrollment/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
-                            e,
-                        ))?,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/enrollment/sessions", client.baseurl,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BIOMETRICS_ENROLLMENT_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5276,58 +5348,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/biometrics/1/enrollment/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::EnrollmentSessionRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/enrollment/sessions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreatedSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::EnrollmentSessionRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/enrollment/sessions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_BIOMETRICS_ENROLLMENT_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5368,58 +5450,68 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/enrollment/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/enrollment/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
-                            e,
-                        ))?,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/enrollment/sessions", client.baseurl,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_BIOMETRICS_ENROLLMENT_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5460,66 +5552,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/biometrics/1/verification/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSessionResponse>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/verification/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
-                            e,
-                        ))?,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/verification/sessions", client.baseurl,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BIOMETRICS_VERIFICATION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5575,58 +5677,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/biometrics/1/verification/sessions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreatedSessionResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::VerificationSessionRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/verification/sessions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreatedSessionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::VerificationSessionRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/verification/sessions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_BIOMETRICS_VERIFICATION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5667,58 +5779,68 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/biometrics/1/verification/sessions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, x_session_id, call_timeout } = self;
-            let x_session_id = x_session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
-                    e,
-                ))?;
-            let url = format!("{}/biometrics/1/verification/sessions", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "X-Session-Id",
-                    x_session_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
-                            e,
-                        ))?,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_session_id, call_timeout } = self;
+                let x_session_id = x_session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/biometrics/1/verification/sessions", client.baseurl,
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "X-Session-Id",
+                        x_session_id
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_BIOMETRICS_VERIFICATION_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -2594,140 +2594,157 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/platform/1/blocklists`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BlocklistGetResponse>, Error> {
-            let Self {
-                client,
-                account_key,
-                campaign,
-                channel,
-                created_date_from,
-                created_date_to,
-                destination,
-                get_all_account_keys_blocklists,
-                page,
-                sender,
-                size,
-                source_type,
-                call_timeout,
-            } = self;
-            let account_key = account_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let campaign = campaign
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let created_date_from = created_date_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let created_date_to = created_date_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let get_all_account_keys_blocklists = get_all_account_keys_blocklists
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let source_type = source_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            let url = format!("{}/platform/1/blocklists", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("accountKey", &account_key))
-                .query(&progenitor_client::QueryParam::new("campaign", &campaign))
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "createdDateFrom",
-                        &created_date_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "createdDateTo",
-                        &created_date_to,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "getAllAccountKeysBlocklists",
-                        &get_all_account_keys_blocklists,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sourceType", &source_type))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ALL_BLOCKLISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ALL_BLOCKLISTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BlocklistGetResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    account_key,
+                    campaign,
+                    channel,
+                    created_date_from,
+                    created_date_to,
+                    destination,
+                    get_all_account_keys_blocklists,
+                    page,
+                    sender,
+                    size,
+                    source_type,
+                    call_timeout,
+                } = self;
+                let account_key = account_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let campaign = campaign
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let created_date_from = created_date_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let created_date_to = created_date_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let get_all_account_keys_blocklists = get_all_account_keys_blocklists
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let source_type = source_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                let url = format!("{}/platform/1/blocklists", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("accountKey", &account_key),
+                    )
+                    .query(&progenitor_client::QueryParam::new("campaign", &campaign))
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdDateFrom",
+                            &created_date_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdDateTo",
+                            &created_date_to,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "getAllAccountKeysBlocklists",
+                            &get_all_account_keys_blocklists,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(
+                        &progenitor_client::QueryParam::new("sourceType", &source_type),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ALL_BLOCKLISTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ALL_BLOCKLISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ALL_BLOCKLISTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ALL_BLOCKLISTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2782,46 +2799,58 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/platform/1/blocklists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BlocklistCreateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_BLOCKLISTS,
-                    e,
-                ))?;
-            let url = format!("{}/platform/1/blocklists", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_BLOCKLISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_BLOCKLISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_BLOCKLISTS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BlocklistCreateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_BLOCKLISTS,
+                        e,
+                    ))?;
+                let url = format!("{}/platform/1/blocklists", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_BLOCKLISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_BLOCKLISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_BLOCKLISTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2876,46 +2905,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/platform/1/blocklists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BlocklistDeleteRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BLOCKLISTS,
-                    e,
-                ))?;
-            let url = format!("{}/platform/1/blocklists", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BLOCKLISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BLOCKLISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_BLOCKLISTS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BlocklistDeleteRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BLOCKLISTS,
+                        e,
+                    ))?;
+                let url = format!("{}/platform/1/blocklists", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BLOCKLISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BLOCKLISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_BLOCKLISTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -4205,69 +4205,83 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/camara/number-verification/v0/authorize`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self {
-                client,
-                client_id,
-                login_hint,
-                redirect_url,
-                state,
-                call_timeout,
-            } = self;
-            let client_id = client_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                    e,
-                ))?;
-            let login_hint = login_hint
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                    e,
-                ))?;
-            let redirect_url = redirect_url
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                    e,
-                ))?;
-            let state = state
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/camara/number-verification/v0/authorize", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query(&progenitor_client::QueryParam::new("clientId", &client_id))
-                .query(&progenitor_client::QueryParam::new("login_hint", &login_hint))
-                .query(&progenitor_client::QueryParam::new("redirectUrl", &redirect_url))
-                .query(&progenitor_client::QueryParam::new("state", &state))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200..=299 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::AUTHORIZE_NUMBER_VERIFY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    client_id,
+                    login_hint,
+                    redirect_url,
+                    state,
+                    call_timeout,
+                } = self;
+                let client_id = client_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                        e,
+                    ))?;
+                let login_hint = login_hint
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                        e,
+                    ))?;
+                let redirect_url = redirect_url
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                        e,
+                    ))?;
+                let state = state
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/camara/number-verification/v0/authorize", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query(&progenitor_client::QueryParam::new("clientId", &client_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("login_hint", &login_hint),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("redirectUrl", &redirect_url),
+                    )
+                    .query(&progenitor_client::QueryParam::new("state", &state))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200..=299 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::AUTHORIZE_NUMBER_VERIFY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4336,72 +4350,82 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/number-verification/v0/verify`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::NumberVerifyResponseDto>, Error> {
-            let Self { client, x_correlator, body, call_timeout } = self;
-            let x_correlator = x_correlator
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::NumberVerifyRequestDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/camara/number-verification/v0/verify", client.baseurl,
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            if let Some(value) = x_correlator {
-                header_map
-                    .append(
-                        "X-Correlator",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
-                                &super::operations::VERIFY_NUMBER,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VERIFY_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VERIFY_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::VERIFY_NUMBER, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumberVerifyResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_correlator, body, call_timeout } = self;
+                let x_correlator = x_correlator
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::NumberVerifyRequestDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/camara/number-verification/v0/verify", client.baseurl,
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(value) = x_correlator {
+                    header_map
+                        .append(
+                            "X-Correlator",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::VERIFY_NUMBER,
+                                    e,
+                                ))?,
+                        );
                 }
-                _ => {
-                    crate::call::failure(&super::operations::VERIFY_NUMBER, response)
-                        .await
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VERIFY_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VERIFY_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::VERIFY_NUMBER, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::VERIFY_NUMBER, response)
+                            .await
+                    }
                 }
             }
         }
@@ -4454,54 +4478,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/number-verification/v2/dcql`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateDcqlRequestResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DcqlRequestDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_DCQL_REQUEST,
-                    e,
-                ))?;
-            let url = format!("{}/camara/number-verification/v2/dcql", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_DCQL_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_DCQL_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_DCQL_REQUEST, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreateDcqlRequestResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::DcqlRequestDto::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_DCQL_REQUEST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/camara/number-verification/v2/dcql", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_DCQL_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_DCQL_REQUEST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_DCQL_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_DCQL_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_DCQL_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4543,70 +4580,79 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/camara/number-verification/v2/device-phone-number`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DevicePhoneNumberResponseDto>, Error> {
-            let Self { client, x_correlator, call_timeout } = self;
-            let x_correlator = x_correlator
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_DEVICE_PHONE_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/camara/number-verification/v2/device-phone-number", client.baseurl,
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            if let Some(value) = x_correlator {
-                header_map
-                    .append(
-                        "X-Correlator",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
-                                &super::operations::GET_DEVICE_PHONE_NUMBER,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_DEVICE_PHONE_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_DEVICE_PHONE_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_DEVICE_PHONE_NUMBER,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DevicePhoneNumberResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_correlator, call_timeout } = self;
+                let x_correlator = x_correlator
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_DEVICE_PHONE_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/camara/number-verification/v2/device-phone-number", client
+                    .baseurl,
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(value) = x_correlator {
+                    header_map
+                        .append(
+                            "X-Correlator",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::GET_DEVICE_PHONE_NUMBER,
+                                    e,
+                                ))?,
+                        );
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_DEVICE_PHONE_NUMBER,
-                            response,
-                        )
-                        .await
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_DEVICE_PHONE_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_DEVICE_PHONE_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_DEVICE_PHONE_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_DEVICE_PHONE_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4676,74 +4722,85 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/number-verification/v2/verify`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::NumberVerifyResponseDto>, Error> {
-            let Self { client, x_correlator, body, call_timeout } = self;
-            let x_correlator = x_correlator
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_NUMBER_V2,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::NumberVerifyV2RequestDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_NUMBER_V2,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/camara/number-verification/v2/verify", client.baseurl,
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            if let Some(value) = x_correlator {
-                header_map
-                    .append(
-                        "X-Correlator",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
-                                &super::operations::VERIFY_NUMBER_V2,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VERIFY_NUMBER_V2,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VERIFY_NUMBER_V2,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::VERIFY_NUMBER_V2, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumberVerifyResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, x_correlator, body, call_timeout } = self;
+                let x_correlator = x_correlator
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_NUMBER_V2,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::NumberVerifyV2RequestDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_NUMBER_V2,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/camara/number-verification/v2/verify", client.baseurl,
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(value) = x_correlator {
+                    header_map
+                        .append(
+                            "X-Correlator",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::VERIFY_NUMBER_V2,
+                                    e,
+                                ))?,
+                        );
                 }
-                _ => {
-                    crate::call::failure(&super::operations::VERIFY_NUMBER_V2, response)
-                        .await
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VERIFY_NUMBER_V2,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VERIFY_NUMBER_V2,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::VERIFY_NUMBER_V2, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VERIFY_NUMBER_V2,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4799,58 +4856,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/location/v0/verify`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::VerifyDeviceLocationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CamaraDeviceLocationVerifyRequestDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_DEVICE_LOCATION,
-                    e,
-                ))?;
-            let url = format!("{}/camara/location/v0/verify", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VERIFY_DEVICE_LOCATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VERIFY_DEVICE_LOCATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VERIFY_DEVICE_LOCATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::VerifyDeviceLocationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CamaraDeviceLocationVerifyRequestDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_DEVICE_LOCATION,
+                        e,
+                    ))?;
+                let url = format!("{}/camara/location/v0/verify", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VERIFY_DEVICE_LOCATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VERIFY_DEVICE_LOCATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VERIFY_DEVICE_LOCATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VERIFY_DEVICE_LOCATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VERIFY_DEVICE_LOCATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4906,51 +4971,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/sim-swap/v0/check`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CamaraSimSwapCheckResponseDto>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CamaraSimSwapCheckRequestDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SIM_SWAP_CHECK,
-                    e,
-                ))?;
-            let url = format!("{}/camara/sim-swap/v0/check", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SIM_SWAP_CHECK,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SIM_SWAP_CHECK,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SIM_SWAP_CHECK, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CamaraSimSwapCheckResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CamaraSimSwapCheckRequestDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SIM_SWAP_CHECK,
+                        e,
+                    ))?;
+                let url = format!("{}/camara/sim-swap/v0/check", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SIM_SWAP_CHECK,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SIM_SWAP_CHECK, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SIM_SWAP_CHECK,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SIM_SWAP_CHECK, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SIM_SWAP_CHECK,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5006,58 +5083,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/sim-swap/v0/retrieve-date`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CamaraSimSwapRetrieveDateResponseDto>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CamaraSimSwapRetrieveDateRequestDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SIM_SWAP_RETRIEVE_DATE,
-                    e,
-                ))?;
-            let url = format!("{}/camara/sim-swap/v0/retrieve-date", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SIM_SWAP_RETRIEVE_DATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SIM_SWAP_RETRIEVE_DATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SIM_SWAP_RETRIEVE_DATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CamaraSimSwapRetrieveDateResponseDto>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CamaraSimSwapRetrieveDateRequestDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/camara/sim-swap/v0/retrieve-date", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SIM_SWAP_RETRIEVE_DATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SIM_SWAP_RETRIEVE_DATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5112,58 +5202,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/camara/kyc-match/v0.3/match`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CamaraKycMatchResponseDto>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CamaraKycMatchRequestDto::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
-                    e,
-                ))?;
-            let url = format!("{}/camara/kyc-match/v0.3/match", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CamaraKycMatchResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CamaraKycMatchRequestDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                        e,
+                    ))?;
+                let url = format!("{}/camara/kyc-match/v0.3/match", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::KNOW_YOUR_CUSTOMER_MATCH,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -1940,69 +1940,80 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs`
-        pub async fn send(self) -> Result<ResponseValue<types::PageResponseDto>, Error> {
-            let Self { client, ids, name, page, size, type_, call_timeout } = self;
-            let ids = ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOGS,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOGS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOGS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOGS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOGS,
-                    e,
-                ))?;
-            let url = format!("{}/catalogs/1/catalogs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("ids", &ids))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CATALOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CATALOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CATALOGS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, ids, name, page, size, type_, call_timeout } = self;
+                let ids = ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOGS,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOGS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOGS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOGS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/catalogs/1/catalogs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("ids", &ids))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CATALOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CATALOGS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CATALOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CATALOGS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CATALOGS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -2055,48 +2066,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/catalogs/1/catalogs`
-        pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateCatalogDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CATALOG,
-                    e,
-                ))?;
-            let url = format!("{}/catalogs/1/catalogs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CATALOG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CATALOG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_CATALOG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CatalogDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateCatalogDto::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CATALOG,
+                        e,
+                    ))?;
+                let url = format!("{}/catalogs/1/catalogs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CATALOG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_CATALOG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CATALOG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_CATALOG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CATALOG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2134,46 +2159,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CATALOG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CATALOG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CATALOG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CatalogDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CATALOG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CATALOG, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CATALOG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CATALOG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CATALOG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -2211,47 +2248,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CATALOG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CATALOG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CATALOG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_CATALOG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CountResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CATALOG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CATALOG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_CATALOG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CATALOG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_CATALOG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CATALOG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2315,56 +2366,70 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CatalogDto>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CATALOG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateCatalogDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CATALOG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CATALOG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CATALOG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_CATALOG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CatalogDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CATALOG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateCatalogDto::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CATALOG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CATALOG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_CATALOG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CATALOG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_CATALOG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CATALOG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2402,53 +2467,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/fields`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>, Error> {
-            let Self { client, catalog_id, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOG_FIELDS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/fields", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CATALOG_FIELDS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CATALOG_FIELDS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CATALOG_FIELDS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOG_FIELDS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/fields", client.baseurl, encode_path(&
+                    catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CATALOG_FIELDS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CATALOG_FIELDS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CATALOG_FIELDS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CATALOG_FIELDS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CATALOG_FIELDS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2500,62 +2579,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/catalogs/1/catalogs/{catalogId}/fields`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>, Error> {
-            let Self { client, catalog_id, body, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CATALOG_FIELDS,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CATALOG_FIELDS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/fields", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CATALOG_FIELDS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CATALOG_FIELDS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CATALOG_FIELDS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::CatalogFieldDto>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, body, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CATALOG_FIELDS,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CATALOG_FIELDS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/fields", client.baseurl, encode_path(&
+                    catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CATALOG_FIELDS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CATALOG_FIELDS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CATALOG_FIELDS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CATALOG_FIELDS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CATALOG_FIELDS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2607,53 +2697,69 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
-        pub async fn send(self) -> Result<ResponseValue<types::CatalogFieldDto>, Error> {
-            let Self { client, catalog_id, field_id, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOG_FIELD,
-                    e,
-                ))?;
-            let field_id = field_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATALOG_FIELD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
-                catalog_id.to_string()), encode_path(& field_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CATALOG_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CATALOG_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CATALOG_FIELD, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CatalogFieldDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, field_id, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let field_id = field_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
+                    catalog_id.to_string()), encode_path(& field_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CATALOG_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CATALOG_FIELD, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CATALOG_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CATALOG_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CATALOG_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2705,56 +2811,69 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
-        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, field_id, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CATALOG_FIELD,
-                    e,
-                ))?;
-            let field_id = field_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CATALOG_FIELD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
-                catalog_id.to_string()), encode_path(& field_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CATALOG_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CATALOG_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_CATALOG_FIELD, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CountResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, field_id, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let field_id = field_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
+                    catalog_id.to_string()), encode_path(& field_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CATALOG_FIELD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CATALOG_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CATALOG_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CATALOG_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2834,65 +2953,79 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/fields/{fieldId}`
-        pub async fn send(self) -> Result<ResponseValue<types::CatalogFieldDto>, Error> {
-            let Self { client, catalog_id, field_id, body, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CATALOG_FIELD,
-                    e,
-                ))?;
-            let field_id = field_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CATALOG_FIELD,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateCatalogFieldDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CATALOG_FIELD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
-                catalog_id.to_string()), encode_path(& field_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CATALOG_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CATALOG_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_CATALOG_FIELD, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CatalogFieldDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, field_id, body, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let field_id = field_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateCatalogFieldDto::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/fields/{}", client.baseurl, encode_path(&
+                    catalog_id.to_string()), encode_path(& field_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CATALOG_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CATALOG_FIELD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CATALOG_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CATALOG_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CATALOG_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -2972,63 +3105,85 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(self) -> Result<ResponseValue<types::PageResponseDto>, Error> {
-            let Self { client, catalog_id, page, query_filter, size, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEMS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEMS,
-                    e,
-                ))?;
-            let query_filter = query_filter
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEMS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("queryFilter", &query_filter))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ITEMS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    catalog_id,
+                    page,
+                    query_filter,
+                    size,
+                    call_timeout,
+                } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEMS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEMS,
+                        e,
+                    ))?;
+                let query_filter = query_filter
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEMS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
+                    catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new("queryFilter", &query_filter),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_ITEMS, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ITEMS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ITEMS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -3079,53 +3234,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogItemDto>>, Error> {
-            let Self { client, catalog_id, body, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_ITEMS,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::ADD_ITEMS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::CatalogItemDto>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, body, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_ITEMS,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
+                    catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::ADD_ITEMS, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::ADD_ITEMS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::ADD_ITEMS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -3176,53 +3342,66 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, query_filter, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ITEMS,
-                    e,
-                ))?;
-            let query_filter = query_filter
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("queryFilter", &query_filter))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_ITEMS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CountResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, query_filter, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ITEMS,
+                        e,
+                    ))?;
+                let query_filter = query_filter
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
+                    catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("queryFilter", &query_filter),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ITEMS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_ITEMS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_ITEMS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -3288,58 +3467,72 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/items`
-        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, query_filter, body, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_ITEMS,
-                    e,
-                ))?;
-            let query_filter = query_filter
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_ITEMS,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("queryFilter", &query_filter))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_ITEMS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CountResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, query_filter, body, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_ITEMS,
+                        e,
+                    ))?;
+                let query_filter = query_filter
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_ITEMS,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items", client.baseurl, encode_path(&
+                    catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("queryFilter", &query_filter),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::PATCH_ITEMS, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::PATCH_ITEMS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::PATCH_ITEMS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -3388,52 +3581,66 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
-        pub async fn send(self) -> Result<ResponseValue<types::CatalogItemDto>, Error> {
-            let Self { client, catalog_id, item_id, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEM_BY_ID,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEM_BY_ID,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
-                catalog_id.to_string()), encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ITEM_BY_ID,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ITEM_BY_ID,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ITEM_BY_ID, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CatalogItemDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, item_id, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEM_BY_ID,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEM_BY_ID,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
+                    catalog_id.to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ITEM_BY_ID,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ITEM_BY_ID, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ITEM_BY_ID,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ITEM_BY_ID, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ITEM_BY_ID,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3482,51 +3689,63 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
-        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, item_id, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ITEM,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ITEM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
-                catalog_id.to_string()), encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ITEM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ITEM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_ITEM, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CountResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, item_id, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ITEM,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ITEM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
+                    catalog_id.to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ITEM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ITEM, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ITEM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_ITEM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_ITEM, response)
+                            .await
+                    }
                 }
             }
         }
@@ -3589,58 +3808,72 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/catalogs/1/catalogs/{catalogId}/items/{itemId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::CatalogValueDto>>, Error> {
-            let Self { client, catalog_id, item_id, body, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_ITEM,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_ITEM,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_ITEM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
-                catalog_id.to_string()), encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_ITEM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_ITEM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_ITEM, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::CatalogValueDto>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, item_id, body, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_ITEM,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_ITEM,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_ITEM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items/{}", client.baseurl, encode_path(&
+                    catalog_id.to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_ITEM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::PATCH_ITEM, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_ITEM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::PATCH_ITEM, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::PATCH_ITEM, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -3677,47 +3910,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/catalogs/1/catalogs/{catalogId}/items/count`
-        pub async fn send(self) -> Result<ResponseValue<types::CountResponse>, Error> {
-            let Self { client, catalog_id, call_timeout } = self;
-            let catalog_id = catalog_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ITEM_COUNT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/catalogs/1/catalogs/{}/items/count", client.baseurl, encode_path(&
-                catalog_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ITEM_COUNT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ITEM_COUNT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ITEM_COUNT, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CountResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, catalog_id, call_timeout } = self;
+                let catalog_id = catalog_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ITEM_COUNT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/catalogs/1/catalogs/{}/items/count", client.baseurl,
+                    encode_path(& catalog_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ITEM_COUNT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ITEM_COUNT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ITEM_COUNT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ITEM_COUNT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ITEM_COUNT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

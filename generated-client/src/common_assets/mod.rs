@@ -22273,49 +22273,59 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/saas/1/{resourceType}/{resourceId}/export`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, resource_type, resource_id, call_timeout } = self;
-            let resource_type = resource_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_SAAS_RESOURCE,
-                    e,
-                ))?;
-            let resource_id = resource_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EXPORT_SAAS_RESOURCE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/saas/1/{}/{}/export", client.baseurl, encode_path(& resource_type
-                .to_string()), encode_path(& resource_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::EXPORT_SAAS_RESOURCE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::EXPORT_SAAS_RESOURCE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::EXPORT_SAAS_RESOURCE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, resource_type, resource_id, call_timeout } = self;
+                let resource_type = resource_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                let resource_id = resource_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EXPORT_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/saas/1/{}/{}/export", client.baseurl, encode_path(& resource_type
+                    .to_string()), encode_path(& resource_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::EXPORT_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::EXPORT_SAAS_RESOURCE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::EXPORT_SAAS_RESOURCE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22394,65 +22404,78 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/saas/1/{resourceType}/{resourceId}/share`
-        pub async fn send(self) -> Result<ResponseValue<types::ShareResponse>, Error> {
-            let Self { client, resource_type, resource_id, body, call_timeout } = self;
-            let resource_type = resource_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SHARE_SAAS_RESOURCE,
-                    e,
-                ))?;
-            let resource_id = resource_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SHARE_SAAS_RESOURCE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ShareRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SHARE_SAAS_RESOURCE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/saas/1/{}/{}/share", client.baseurl, encode_path(& resource_type
-                .to_string()), encode_path(& resource_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SHARE_SAAS_RESOURCE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SHARE_SAAS_RESOURCE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::SHARE_SAAS_RESOURCE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ShareResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, resource_type, resource_id, body, call_timeout } = self;
+                let resource_type = resource_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SHARE_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                let resource_id = resource_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SHARE_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ShareRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SHARE_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/saas/1/{}/{}/share", client.baseurl, encode_path(& resource_type
+                    .to_string()), encode_path(& resource_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SHARE_SAAS_RESOURCE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SHARE_SAAS_RESOURCE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SHARE_SAAS_RESOURCE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::SHARE_SAAS_RESOURCE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SHARE_SAAS_RESOURCE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22493,53 +22516,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/saas/1/request/{requestId}/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RequestStatusResponse>, Error> {
-            let Self { client, request_id, call_timeout } = self;
-            let request_id = request_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SAAS_REQUEST_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/saas/1/request/{}/status", client.baseurl, encode_path(& request_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SAAS_REQUEST_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SAAS_REQUEST_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SAAS_REQUEST_STATUS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RequestStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, request_id, call_timeout } = self;
+                let request_id = request_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SAAS_REQUEST_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/saas/1/request/{}/status", client.baseurl, encode_path(&
+                    request_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SAAS_REQUEST_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SAAS_REQUEST_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SAAS_REQUEST_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SAAS_REQUEST_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SAAS_REQUEST_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -25263,165 +25263,196 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
-            let Self {
-                client,
-                agent_id,
-                closed_after,
-                closed_before,
-                conversation_ids,
-                created_after,
-                created_before,
-                limit,
-                order_by,
-                page,
-                priority,
-                queue_ids,
-                status,
-                tag_names,
-                updated_after,
-                updated_before,
-                call_timeout,
-            } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let closed_after = closed_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let closed_before = closed_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let conversation_ids = conversation_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let created_after = created_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let created_before = created_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let priority = priority
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let queue_ids = queue_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let status = status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let tag_names = tag_names
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let updated_after = updated_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let updated_before = updated_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/conversations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("agentId", &agent_id))
-                .query(&progenitor_client::QueryParam::new("closedAfter", &closed_after))
-                .query(
-                    &progenitor_client::QueryParam::new("closedBefore", &closed_before),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "conversationIds",
-                        &conversation_ids,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdAfter", &created_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdBefore", &created_before),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("priority", &priority))
-                .query(&progenitor_client::QueryParam::new("queueIds", &queue_ids))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .query(&progenitor_client::QueryParam::new("tagNames", &tag_names))
-                .query(
-                    &progenitor_client::QueryParam::new("updatedAfter", &updated_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CONVERSATIONS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    agent_id,
+                    closed_after,
+                    closed_before,
+                    conversation_ids,
+                    created_after,
+                    created_before,
+                    limit,
+                    order_by,
+                    page,
+                    priority,
+                    queue_ids,
+                    status,
+                    tag_names,
+                    updated_after,
+                    updated_before,
+                    call_timeout,
+                } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let closed_after = closed_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let closed_before = closed_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let conversation_ids = conversation_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let created_after = created_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let created_before = created_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let priority = priority
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let queue_ids = queue_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let status = status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let tag_names = tag_names
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let updated_after = updated_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let updated_before = updated_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/conversations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("agentId", &agent_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("closedAfter", &closed_after),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "closedBefore",
+                            &closed_before,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "conversationIds",
+                            &conversation_ids,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdAfter",
+                            &created_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdBefore",
+                            &created_before,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("priority", &priority))
+                    .query(&progenitor_client::QueryParam::new("queueIds", &queue_ids))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .query(&progenitor_client::QueryParam::new("tagNames", &tag_names))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedAfter",
+                            &updated_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedBefore",
+                            &updated_before,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CONVERSATIONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25476,54 +25507,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ConversationApiModel::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATION,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/conversations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_CONVERSATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ConversationApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATION,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/conversations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25564,50 +25607,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CONVERSATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CONVERSATION, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CONVERSATION, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25676,62 +25730,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/conversations/{conversationId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ConversationApiModel::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_CONVERSATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ConversationApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25801,63 +25867,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/1/conversations/{conversationId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_CONVERSATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PatchConversationApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_CONVERSATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_CONVERSATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_CONVERSATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_CONVERSATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_CONVERSATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PatchConversationApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_CONVERSATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_CONVERSATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PATCH_CONVERSATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_CONVERSATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PATCH_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PATCH_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25927,63 +26004,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/tags`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_CONVERSATION_TAG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AddTagToConversationApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_CONVERSATION_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/tags", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_CONVERSATION_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_CONVERSATION_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::ADD_CONVERSATION_TAG, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_CONVERSATION_TAG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AddTagToConversationApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_CONVERSATION_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/tags", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_CONVERSATION_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_CONVERSATION_TAG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_CONVERSATION_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_CONVERSATION_TAG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_CONVERSATION_TAG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26052,65 +26140,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/conversations/{conversationId}/assignee`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AssignAgentApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/assignee", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AssignAgentApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/assignee", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CHANGE_CONVERSATION_ASSIGNMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26151,56 +26248,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/conversations/{conversationId}/assignee`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationApiModel>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UNASSIGN_CONVERSATION_AGENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/assignee", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UNASSIGN_CONVERSATION_AGENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UNASSIGN_CONVERSATION_AGENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UNASSIGN_CONVERSATION_AGENT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/assignee", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UNASSIGN_CONVERSATION_AGENT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UNASSIGN_CONVERSATION_AGENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26255,61 +26360,69 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/conversations/{conversationId}/tags/{tagName}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, tag_name, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_TAG,
-                    e,
-                ))?;
-            let tag_name = tag_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/tags/{}", client.baseurl, encode_path(&
-                conversation_id.to_string()), encode_path(& tag_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATION_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATION_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATION_TAG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, tag_name, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_TAG,
+                        e,
+                    ))?;
+                let tag_name = tag_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/tags/{}", client.baseurl, encode_path(&
+                    conversation_id.to_string()), encode_path(& tag_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATION_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATION_TAG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATION_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATION_TAG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATION_TAG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26350,53 +26463,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/route`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ROUTE_CONVERSATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/route", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ROUTE_CONVERSATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ROUTE_CONVERSATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::ROUTE_CONVERSATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ROUTE_CONVERSATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/route", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ROUTE_CONVERSATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ROUTE_CONVERSATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ROUTE_CONVERSATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::ROUTE_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ROUTE_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26437,56 +26561,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/simulate-routing`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationRoutingResultApiResponse>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/simulate-routing", client.baseurl,
-                encode_path(& conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::ConversationRoutingResultApiResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/simulate-routing", client.baseurl,
+                    encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SIMULATE_ROUTING_RESULT_FOR_CONVERSATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26527,53 +26662,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/related-comments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RelatedCommentsApiResponse>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RELATED_COMMENTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/related-comments", client.baseurl,
-                encode_path(& conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RELATED_COMMENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RELATED_COMMENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_RELATED_COMMENTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RelatedCommentsApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RELATED_COMMENTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/related-comments", client.baseurl,
+                    encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RELATED_COMMENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RELATED_COMMENTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RELATED_COMMENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RELATED_COMMENTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RELATED_COMMENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26614,56 +26760,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/links`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LinkedConversations>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LINKED_CONVERSATIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/links", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_LINKED_CONVERSATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_LINKED_CONVERSATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_LINKED_CONVERSATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LinkedConversations>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LINKED_CONVERSATIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/links", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_LINKED_CONVERSATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_LINKED_CONVERSATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_LINKED_CONVERSATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_LINKED_CONVERSATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_LINKED_CONVERSATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26759,78 +26913,93 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/tags`
-        pub async fn send(self) -> Result<ResponseValue<types::TagsApiResponse>, Error> {
-            let Self {
-                client,
-                conversation_id,
-                limit,
-                name,
-                order_by,
-                page,
-                call_timeout,
-            } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TAGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TAGS,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TAGS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TAGS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TAGS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "conversationId",
-                        &conversation_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TAGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TAGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_TAGS, response).await,
-                _ => crate::call::failure(&super::operations::GET_TAGS, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TagsApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    conversation_id,
+                    limit,
+                    name,
+                    order_by,
+                    page,
+                    call_timeout,
+                } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TAGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TAGS,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TAGS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TAGS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TAGS,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "conversationId",
+                            &conversation_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TAGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TAGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_TAGS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_TAGS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -26882,48 +27051,60 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/tags`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CreateTagApiRequest>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateTagApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_TAG,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_TAG, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CreateTagApiRequest>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateTagApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_TAG,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::CREATE_TAG, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_TAG, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_TAG, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -26963,48 +27144,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/tags/{tagName}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, tag_name, call_timeout } = self;
-            let tag_name = tag_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_TAGS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/tags/{}", client.baseurl, encode_path(& tag_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_TAGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_TAGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_TAGS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, tag_name, call_timeout } = self;
+                let tag_name = tag_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_TAGS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/tags/{}", client.baseurl, encode_path(& tag_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_TAGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_TAGS, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_TAGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_TAGS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_TAGS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -27158,113 +27349,130 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageResultPage>, Error> {
-            let Self {
-                client,
-                conversation_id,
-                channel,
-                created_after,
-                created_before,
-                direction,
-                limit,
-                message_ids,
-                order_by,
-                page,
-                call_timeout,
-            } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let created_after = created_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let created_before = created_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let direction = direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let message_ids = message_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/messages", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(
-                    &progenitor_client::QueryParam::new("createdAfter", &created_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdBefore", &created_before),
-                )
-                .query(&progenitor_client::QueryParam::new("direction", &direction))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageIds", &message_ids))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_MESSAGES, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MessageResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    conversation_id,
+                    channel,
+                    created_after,
+                    created_before,
+                    direction,
+                    limit,
+                    message_ids,
+                    order_by,
+                    page,
+                    call_timeout,
+                } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let created_after = created_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let created_before = created_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let direction = direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let message_ids = message_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/messages", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdAfter",
+                            &created_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdBefore",
+                            &created_before,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("direction", &direction))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(
+                        &progenitor_client::QueryParam::new("messageIds", &message_ids),
+                    )
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_MESSAGES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_MESSAGES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_MESSAGES, response)
+                            .await
+                    }
                 }
             }
         }
@@ -27333,59 +27541,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MessageApiResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_MESSAGE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateMessageApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/messages", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_MESSAGE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MessageApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_MESSAGE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateMessageApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/messages", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_MESSAGE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_MESSAGE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27455,53 +27675,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/events`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_EVENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ConversationEventApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_EVENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/events", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_EVENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_EVENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => crate::call::failure(&super::operations::SEND_EVENT, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_EVENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ConversationEventApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_EVENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/events", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_EVENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_EVENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::SEND_EVENT, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -27580,63 +27811,83 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/notes`
-        pub async fn send(self) -> Result<ResponseValue<types::NoteResultPage>, Error> {
-            let Self { client, conversation_id, limit, order_by, page, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_NOTES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_NOTES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_NOTES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_NOTES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/notes", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_NOTES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_NOTES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_NOTES, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    conversation_id,
+                    limit,
+                    order_by,
+                    page,
+                    call_timeout,
+                } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_NOTES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_NOTES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_NOTES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_NOTES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/notes", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_NOTES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_NOTES, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_NOTES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_NOTES, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_NOTES, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -27704,55 +27955,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/conversations/{conversationId}/notes`
-        pub async fn send(self) -> Result<ResponseValue<types::NoteApiResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NOTE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateNoteApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NOTE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/notes", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_NOTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_NOTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_NOTE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NOTE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateNoteApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NOTE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/notes", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_NOTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_NOTE, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_NOTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_NOTE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_NOTE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -27807,48 +28071,63 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/notes/{noteId}`
-        pub async fn send(self) -> Result<ResponseValue<types::NoteApiResponse>, Error> {
-            let Self { client, conversation_id, note_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_NOTE,
-                    e,
-                ))?;
-            let note_id = note_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_NOTE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/notes/{}", client.baseurl, encode_path(&
-                conversation_id.to_string()), encode_path(& note_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_NOTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_NOTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_NOTE, response).await,
-                _ => crate::call::failure(&super::operations::GET_NOTE, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NoteApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, note_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_NOTE,
+                        e,
+                    ))?;
+                let note_id = note_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_NOTE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/notes/{}", client.baseurl, encode_path(&
+                    conversation_id.to_string()), encode_path(& note_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_NOTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_NOTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_NOTE, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_NOTE, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -28088,157 +28367,185 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/agents`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentResponseResultPage>, Error> {
-            let Self {
-                client,
-                agent_ids,
-                availability,
-                created_after,
-                created_before,
-                display_name,
-                email,
-                enabled,
-                limit,
-                order_by,
-                page,
-                queue_ids,
-                role,
-                status,
-                updated_after,
-                updated_before,
-                call_timeout,
-            } = self;
-            let agent_ids = agent_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let availability = availability
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let created_after = created_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let created_before = created_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let display_name = display_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let email = email
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let enabled = enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let queue_ids = queue_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let role = role
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let status = status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let updated_after = updated_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let updated_before = updated_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/agents", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("agentIds", &agent_ids))
-                .query(
-                    &progenitor_client::QueryParam::new("availability", &availability),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdAfter", &created_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdBefore", &created_before),
-                )
-                .query(&progenitor_client::QueryParam::new("displayName", &display_name))
-                .query(&progenitor_client::QueryParam::new("email", &email))
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("queueIds", &queue_ids))
-                .query(&progenitor_client::QueryParam::new("role", &role))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .query(
-                    &progenitor_client::QueryParam::new("updatedAfter", &updated_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_AGENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_AGENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_AGENTS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentResponseResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    agent_ids,
+                    availability,
+                    created_after,
+                    created_before,
+                    display_name,
+                    email,
+                    enabled,
+                    limit,
+                    order_by,
+                    page,
+                    queue_ids,
+                    role,
+                    status,
+                    updated_after,
+                    updated_before,
+                    call_timeout,
+                } = self;
+                let agent_ids = agent_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let availability = availability
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let created_after = created_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let created_before = created_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let display_name = display_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let email = email
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let enabled = enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let queue_ids = queue_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let role = role
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let status = status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let updated_after = updated_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let updated_before = updated_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/agents", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("agentIds", &agent_ids))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "availability",
+                            &availability,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdAfter",
+                            &created_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdBefore",
+                            &created_before,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("displayName", &display_name),
+                    )
+                    .query(&progenitor_client::QueryParam::new("email", &email))
+                    .query(&progenitor_client::QueryParam::new("enabled", &enabled))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("queueIds", &queue_ids))
+                    .query(&progenitor_client::QueryParam::new("role", &role))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedAfter",
+                            &updated_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedBefore",
+                            &updated_before,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_AGENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_AGENTS, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_AGENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_AGENTS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_AGENTS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -28288,48 +28595,59 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/agents`
-        pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AgentRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_AGENT,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/agents", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_AGENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_AGENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_AGENT, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AgentRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_AGENT,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/agents", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_AGENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_AGENT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_AGENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_AGENT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_AGENT, response)
+                            .await
+                    }
                 }
             }
         }
@@ -28370,47 +28688,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/agents/{agentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentResponseWithEmail>, Error> {
-            let Self { client, agent_id, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}", client.baseurl, encode_path(& agent_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_AGENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_AGENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_AGENT, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentResponseWithEmail>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}", client.baseurl, encode_path(& agent_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_AGENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_AGENT, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_AGENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_AGENT, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_AGENT, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -28474,56 +28803,67 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}`
-        pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
-            let Self { client, agent_id, body, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_AGENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AgentRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_AGENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}", client.baseurl, encode_path(& agent_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_AGENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_AGENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_AGENT, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, body, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_AGENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AgentRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_AGENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}", client.baseurl, encode_path(& agent_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_AGENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_AGENT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_AGENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_AGENT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_AGENT, response)
+                            .await
+                    }
                 }
             }
         }
@@ -28603,74 +28943,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/agents/{agentId}/conversations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConversationResultPage>, Error> {
-            let Self { client, agent_id, limit, order_by, page, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENT_CONVERSATIONS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENT_CONVERSATIONS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENT_CONVERSATIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGENT_CONVERSATIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}/conversations", client.baseurl, encode_path(&
-                agent_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_AGENT_CONVERSATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_AGENT_CONVERSATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_AGENT_CONVERSATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConversationResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, limit, order_by, page, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENT_CONVERSATIONS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENT_CONVERSATIONS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENT_CONVERSATIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGENT_CONVERSATIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}/conversations", client.baseurl, encode_path(&
+                    agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_AGENT_CONVERSATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_AGENT_CONVERSATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_AGENT_CONVERSATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_AGENT_CONVERSATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_AGENT_CONVERSATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28737,60 +29085,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}/status`
-        pub async fn send(self) -> Result<ResponseValue<types::AgentResponse>, Error> {
-            let Self { client, agent_id, body, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_AGENT_STATUS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AgentStatusRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_AGENT_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}/status", client.baseurl, encode_path(& agent_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_AGENT_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_AGENT_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_AGENT_STATUS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, body, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_AGENT_STATUS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AgentStatusRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_AGENT_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}/status", client.baseurl, encode_path(& agent_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_AGENT_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_AGENT_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_AGENT_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_AGENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_AGENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28857,59 +29218,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/agents/{agentId}/queues`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, agent_id, body, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_AGENT_QUEUE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::QueueAssignRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_AGENT_QUEUE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}/queues", client.baseurl, encode_path(& agent_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_AGENT_QUEUE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_AGENT_QUEUE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::ADD_AGENT_QUEUE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, body, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_AGENT_QUEUE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::QueueAssignRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_AGENT_QUEUE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}/queues", client.baseurl, encode_path(& agent_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_AGENT_QUEUE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::ADD_AGENT_QUEUE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_AGENT_QUEUE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::ADD_AGENT_QUEUE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_AGENT_QUEUE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28964,58 +29336,69 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/agents/{agentId}/queues/{queueId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, agent_id, queue_id, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_AGENT_QUEUE,
-                    e,
-                ))?;
-            let queue_id = queue_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_AGENT_QUEUE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}/queues/{}", client.baseurl, encode_path(& agent_id
-                .to_string()), encode_path(& queue_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_AGENT_QUEUE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_AGENT_QUEUE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::REMOVE_AGENT_QUEUE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, queue_id, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_AGENT_QUEUE,
+                        e,
+                    ))?;
+                let queue_id = queue_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_AGENT_QUEUE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}/queues/{}", client.baseurl, encode_path(&
+                    agent_id.to_string()), encode_path(& queue_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_AGENT_QUEUE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REMOVE_AGENT_QUEUE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_AGENT_QUEUE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::REMOVE_AGENT_QUEUE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_AGENT_QUEUE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29056,56 +29439,64 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/agents/{agentId}/heartbeat`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, agent_id, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_AGENT_HEARTBEAT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/agents/{}/heartbeat", client.baseurl, encode_path(& agent_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_AGENT_HEARTBEAT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_AGENT_HEARTBEAT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_AGENT_HEARTBEAT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_AGENT_HEARTBEAT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/agents/{}/heartbeat", client.baseurl, encode_path(&
+                    agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_AGENT_HEARTBEAT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_AGENT_HEARTBEAT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_AGENT_HEARTBEAT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_AGENT_HEARTBEAT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_AGENT_HEARTBEAT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29231,94 +29622,107 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/queues`
-        pub async fn send(self) -> Result<ResponseValue<types::QueueResultPage>, Error> {
-            let Self {
-                client,
-                agent_id,
-                limit,
-                name,
-                order_by,
-                page,
-                queue_ids,
-                working_hours_id,
-                call_timeout,
-            } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let queue_ids = queue_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let working_hours_id = working_hours_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/queues", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("agentId", &agent_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("queueIds", &queue_ids))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "workingHoursId",
-                        &working_hours_id,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_QUEUES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_QUEUES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_QUEUES, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::QueueResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    agent_id,
+                    limit,
+                    name,
+                    order_by,
+                    page,
+                    queue_ids,
+                    working_hours_id,
+                    call_timeout,
+                } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let queue_ids = queue_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let working_hours_id = working_hours_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/queues", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("agentId", &agent_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("queueIds", &queue_ids))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "workingHoursId",
+                            &working_hours_id,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_QUEUES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_QUEUES, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_QUEUES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_QUEUES, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_QUEUES, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -29372,48 +29776,60 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/queues`
-        pub async fn send(self) -> Result<ResponseValue<types::QueueApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateQueueApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_QUEUE,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/queues", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_QUEUE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_QUEUE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_QUEUE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::QueueApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateQueueApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_QUEUE,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/queues", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_QUEUE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_QUEUE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_QUEUE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_QUEUE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_QUEUE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -29482,56 +29898,68 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/queues/{queueId}`
-        pub async fn send(self) -> Result<ResponseValue<types::QueueApiModel>, Error> {
-            let Self { client, queue_id, body, call_timeout } = self;
-            let queue_id = queue_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_QUEUE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateQueueApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_QUEUE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/queues/{}", client.baseurl, encode_path(& queue_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_QUEUE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_QUEUE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_QUEUE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::QueueApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, queue_id, body, call_timeout } = self;
+                let queue_id = queue_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_QUEUE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateQueueApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_QUEUE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/queues/{}", client.baseurl, encode_path(& queue_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_QUEUE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_QUEUE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_QUEUE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_QUEUE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_QUEUE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -29572,49 +30000,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/queues/{queueId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, queue_id, call_timeout } = self;
-            let queue_id = queue_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_QUEUE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/queues/{}", client.baseurl, encode_path(& queue_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_QUEUE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_QUEUE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_QUEUE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, queue_id, call_timeout } = self;
+                let queue_id = queue_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_QUEUE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/queues/{}", client.baseurl, encode_path(& queue_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_QUEUE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_QUEUE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_QUEUE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_QUEUE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_QUEUE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -29668,52 +30105,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/routing`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RoutingRulesResultPage>, Error> {
-            let Self { client, enabled, rule_ids, call_timeout } = self;
-            let enabled = enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ROUTING,
-                    e,
-                ))?;
-            let rule_ids = rule_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ROUTING,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/routing", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("ruleIds", &rule_ids))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ROUTING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ROUTING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ROUTING, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RoutingRulesResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, enabled, rule_ids, call_timeout } = self;
+                let enabled = enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ROUTING,
+                        e,
+                    ))?;
+                let rule_ids = rule_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ROUTING,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/routing", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("enabled", &enabled))
+                    .query(&progenitor_client::QueryParam::new("ruleIds", &rule_ids))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ROUTING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ROUTING, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ROUTING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ROUTING, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ROUTING, response)
+                            .await
+                    }
                 }
             }
         }
@@ -29754,47 +30201,59 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/routing`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ROUTING,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/routing", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_ROUTING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_ROUTING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_ROUTING, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ROUTING,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/routing", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_ROUTING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_ROUTING, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_ROUTING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_ROUTING, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_ROUTING,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29821,41 +30280,53 @@ pub mod builder {
             }
         }
         ///Sends a `DELETE` request to `/ccaas/1/routing`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/ccaas/1/routing", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ROUTING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ROUTING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_ROUTING, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/ccaas/1/routing", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ROUTING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ROUTING, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ROUTING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_ROUTING, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_ROUTING,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29921,53 +30392,68 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/bots`
-        pub async fn send(self) -> Result<ResponseValue<types::BotResultPage>, Error> {
-            let Self { client, limit, order_by, page, call_timeout } = self;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BOTS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BOTS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BOTS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/bots", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BOTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BOTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_BOTS, response).await,
-                _ => crate::call::failure(&super::operations::GET_BOTS, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BotResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, limit, order_by, page, call_timeout } = self;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BOTS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BOTS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BOTS,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/bots", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BOTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BOTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_BOTS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_BOTS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -30017,44 +30503,59 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/bots`
-        pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::BotApiModel::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SETUP_BOT,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/bots", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SETUP_BOT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SETUP_BOT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SETUP_BOT, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Bot>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BotApiModel::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SETUP_BOT,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/bots", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SETUP_BOT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::SETUP_BOT, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SETUP_BOT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SETUP_BOT, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::SETUP_BOT, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -30094,42 +30595,57 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/bots/{botId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
-            let Self { client, bot_id, call_timeout } = self;
-            let bot_id = bot_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BOT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BOT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BOT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_BOT, response).await,
-                _ => crate::call::failure(&super::operations::GET_BOT, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Bot>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bot_id, call_timeout } = self;
+                let bot_id = bot_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BOT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BOT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BOT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_BOT, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_BOT, response).await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -30193,51 +30709,67 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/bots/{botId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Bot>, Error> {
-            let Self { client, bot_id, body, call_timeout } = self;
-            let bot_id = bot_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BOT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::BotApiModel::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BOT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_BOT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_BOT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_BOT, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Bot>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bot_id, body, call_timeout } = self;
+                let bot_id = bot_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BOT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BotApiModel::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BOT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_BOT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::UPDATE_BOT, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_BOT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_BOT, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_BOT, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -30277,46 +30809,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/bots/{botId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, bot_id, call_timeout } = self;
-            let bot_id = bot_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BOT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BOT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BOT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_BOT, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bot_id, call_timeout } = self;
+                let bot_id = bot_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BOT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/bots/{}", client.baseurl, encode_path(& bot_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BOT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::DELETE_BOT, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BOT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_BOT, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_BOT, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -30356,47 +30900,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/conversations/{conversationId}/metadata`
-        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_METADATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_METADATA, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::string::String>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_METADATA, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_METADATA, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_METADATA, response)
+                            .await
+                    }
                 }
             }
         }
@@ -30456,56 +31011,67 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/conversations/{conversationId}/metadata`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_METADATA,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_METADATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_METADATA, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_METADATA,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_METADATA, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_METADATA, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_METADATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30546,50 +31112,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/conversations/{conversationId}/metadata`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_METADATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_METADATA, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_METADATA, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_METADATA, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_METADATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30649,55 +31226,67 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/1/conversations/{conversationId}/metadata`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_METADATA,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_METADATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_METADATA, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_METADATA,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/conversations/{}/metadata", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::PATCH_METADATA, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::PATCH_METADATA, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PATCH_METADATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30827,101 +31416,124 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateResultPage>, Error> {
-            let Self {
-                client,
-                channel,
-                content_type,
-                created_after,
-                created_before,
-                language,
-                updated_after,
-                updated_before,
-                call_timeout,
-            } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let content_type = content_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let created_after = created_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let created_before = created_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let language = language
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let updated_after = updated_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let updated_before = updated_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/templates", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(&progenitor_client::QueryParam::new("contentType", &content_type))
-                .query(
-                    &progenitor_client::QueryParam::new("createdAfter", &created_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdBefore", &created_before),
-                )
-                .query(&progenitor_client::QueryParam::new("language", &language))
-                .query(
-                    &progenitor_client::QueryParam::new("updatedAfter", &updated_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_TEMPLATES, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplateResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    channel,
+                    content_type,
+                    created_after,
+                    created_before,
+                    language,
+                    updated_after,
+                    updated_before,
+                    call_timeout,
+                } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let content_type = content_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let created_after = created_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let created_before = created_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let language = language
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let updated_after = updated_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let updated_before = updated_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/templates", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(
+                        &progenitor_client::QueryParam::new("contentType", &content_type),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdAfter",
+                            &created_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdBefore",
+                            &created_before,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("language", &language))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedAfter",
+                            &updated_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedBefore",
+                            &updated_before,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_TEMPLATES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_TEMPLATES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_TEMPLATES, response)
+                            .await
+                    }
                 }
             }
         }
@@ -30962,49 +31574,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/templates/{templateId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
-            let Self { client, template_id, call_timeout } = self;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/templates/{}", client.baseurl, encode_path(& template_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_TEMPLATE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplateApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, template_id, call_timeout } = self;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/templates/{}", client.baseurl, encode_path(& template_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_TEMPLATE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_TEMPLATE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_TEMPLATE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -31115,91 +31736,103 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/forms`
-        pub async fn send(self) -> Result<ResponseValue<types::FormResultPage>, Error> {
-            let Self {
-                client,
-                is_default,
-                is_enabled,
-                limit,
-                order_by,
-                page,
-                title,
-                call_timeout,
-            } = self;
-            let is_default = is_default
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            let is_enabled = is_enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            let title = title
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/2/conversation-forms/forms", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("isDefault", &is_default))
-                .query(&progenitor_client::QueryParam::new("isEnabled", &is_enabled))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("title", &title))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORMS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FormResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    is_default,
+                    is_enabled,
+                    limit,
+                    order_by,
+                    page,
+                    title,
+                    call_timeout,
+                } = self;
+                let is_default = is_default
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                let is_enabled = is_enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                let title = title
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/forms", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("isDefault", &is_default))
+                    .query(&progenitor_client::QueryParam::new("isEnabled", &is_enabled))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("title", &title))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORMS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31250,53 +31883,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/forms`
-        pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::FormRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/2/conversation-forms/forms", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATION_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Form>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::FormRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/forms", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATION_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31337,54 +31984,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Form>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31449,61 +32106,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Form>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::FormRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATION_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Form>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::FormRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATION_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31544,56 +32213,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/2/conversation-forms/forms/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATION_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATION_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/forms/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATION_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31674,70 +32351,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/fields`
-        pub async fn send(self) -> Result<ResponseValue<types::FieldResultPage>, Error> {
-            let Self { client, limit, order_by, page, title, call_timeout } = self;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                    e,
-                ))?;
-            let title = title
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/2/conversation-forms/fields", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("title", &title))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FieldResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, limit, order_by, page, title, call_timeout } = self;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                        e,
+                    ))?;
+                let title = title
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/fields", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("title", &title))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORM_FIELDS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORM_FIELDS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31788,55 +32477,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/fields`
-        pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::FieldRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/2/conversation-forms/fields", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATION_FORM_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Field>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::FieldRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/fields", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31877,54 +32578,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/fields/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORM_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Field>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORM_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31989,63 +32700,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/fields/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Field>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::FieldRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Field>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::FieldRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32086,56 +32807,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/2/conversation-forms/fields/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATION_FORM_FIELD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATION_FORM_FIELD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/fields/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATION_FORM_FIELD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATION_FORM_FIELD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32216,72 +32945,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/triggers`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TriggerResultPage>, Error> {
-            let Self { client, limit, order_by, page, title, call_timeout } = self;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                    e,
-                ))?;
-            let title = title
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/2/conversation-forms/triggers", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("title", &title))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TriggerResultPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, limit, order_by, page, title, call_timeout } = self;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                        e,
+                    ))?;
+                let title = title
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/triggers", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("title", &title))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORM_TRIGGERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32328,53 +33067,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversation-forms/triggers`
-        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/2/conversation-forms/triggers", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Trigger>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/triggers", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32415,54 +33166,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORM_TRIGGER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Trigger>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32523,61 +33284,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Trigger>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32618,56 +33389,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32728,61 +33507,71 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/2/conversation-forms/triggers/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Trigger>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Trigger>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| types::Trigger::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversation-forms/triggers/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PATCH_CONVERSATION_FORM_TRIGGER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32838,62 +33627,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/2/conversations/{conversationId}/form`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DispositionBasic>, Error> {
-            let Self { client, conversation_id, form_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
-                    e,
-                ))?;
-            let form_id = form_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversations/{}/form", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("formId", &form_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DispositionBasic>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, form_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                        e,
+                    ))?;
+                let form_id = form_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversations/{}/form", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("formId", &form_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATION_FORM_DISPOSITIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32963,66 +33760,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/2/conversations/{conversationId}/form`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpsertDispositionApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversations/{}/form", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpsertDispositionApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversations/{}/form", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPSERT_CONVERSATION_FORM_DISPOSITIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33077,61 +33882,69 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/2/conversations/{conversationId}/form/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversations/{}/form/{}", client.baseurl, encode_path(&
-                conversation_id.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversations/{}/form/{}", client.baseurl, encode_path(&
+                    conversation_id.to_string()), encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATION_FORM_DISPOSITION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33186,62 +33999,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversations/{conversationId}/form/assign`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, form_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ASSIGN_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let form_id = form_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ASSIGN_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversations/{}/form/assign", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("formId", &form_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ASSIGN_CONVERSATION_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ASSIGN_CONVERSATION_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::ASSIGN_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, form_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ASSIGN_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let form_id = form_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ASSIGN_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversations/{}/form/assign", client.baseurl,
+                    encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("formId", &form_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ASSIGN_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ASSIGN_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ASSIGN_CONVERSATION_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::ASSIGN_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ASSIGN_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33282,56 +34103,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/2/conversations/{conversationId}/form/unassign`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UN_ASSIGN_CONVERSATION_FORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/2/conversations/{}/form/unassign", client.baseurl,
-                encode_path(& conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UN_ASSIGN_CONVERSATION_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UN_ASSIGN_CONVERSATION_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UN_ASSIGN_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/2/conversations/{}/form/unassign", client.baseurl,
+                    encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UN_ASSIGN_CONVERSATION_FORM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UN_ASSIGN_CONVERSATION_FORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33387,58 +34216,66 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/account/configuration`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AccountConfigurationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/account/configuration", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AccountConfigurationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/account/configuration", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATION_ACCOUNT_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33479,56 +34316,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccca/1/agent-configs/{agentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error> {
-            let Self { client, agent_id, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccca/1/agent-configs/{}", client.baseurl, encode_path(& agent_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccca/1/agent-configs/{}", client.baseurl, encode_path(& agent_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_AGENT_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33584,63 +34429,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/voice/2/outbound-call-conversation`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::OutboundCallConversationResponseApiModel>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::OutboundCallConversationRequestApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/outbound-call-conversation", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::OutboundCallConversationResponseApiModel>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::OutboundCallConversationRequestApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/outbound-call-conversation", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATION_OUTBOUND_CALL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33736,88 +34589,103 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/waiting-strategies`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self {
-                client,
-                page_number,
-                page_size,
-                queue_id,
-                sort_by,
-                sort_direction,
-                call_timeout,
-            } = self;
-            let page_number = page_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    e,
-                ))?;
-            let page_size = page_size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    e,
-                ))?;
-            let queue_id = queue_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    e,
-                ))?;
-            let sort_direction = sort_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/voice/2/waiting-strategies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("pageNumber", &page_number))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("queueId", &queue_id))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .query(
-                    &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WaitingStrategyApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    page_number,
+                    page_size,
+                    queue_id,
+                    sort_by,
+                    sort_direction,
+                    call_timeout,
+                } = self;
+                let page_number = page_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        e,
+                    ))?;
+                let page_size = page_size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        e,
+                    ))?;
+                let queue_id = queue_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        e,
+                    ))?;
+                let sort_direction = sort_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/waiting-strategies", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("pageNumber", &page_number),
+                    )
+                    .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+                    .query(&progenitor_client::QueryParam::new("queueId", &queue_id))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sortDirection",
+                            &sort_direction,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_WAITING_STRATEGIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33873,58 +34741,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/voice/2/waiting-strategies`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WaitingStrategyApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/voice/2/waiting-strategies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WaitingStrategyApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::WaitingStrategyApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/waiting-strategies", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -33965,56 +34843,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/waiting-strategies/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WaitingStrategyApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34084,66 +34970,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/waiting-strategies/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WaitingStrategyApiResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::WaitingStrategyApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WaitingStrategyApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::WaitingStrategyApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34184,54 +35078,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/waiting-strategies/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/waiting-strategies/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATIONS_WAITING_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34258,50 +35162,58 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/account-recording-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!(
-                "{}/ccaas/voice/2/account-recording-config", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/ccaas/voice/2/account-recording-config", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34357,60 +35269,68 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/account-recording-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AccountRecordingConfigApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/account-recording-config", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AccountRecordingConfigApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/account-recording-config", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34466,60 +35386,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/voice/2/account-recording-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AccountRecordingConfigApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/account-recording-config", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AccountRecordingConfigApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/account-recording-config", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATIONS_ACCOUNT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34561,56 +35489,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/agent-recording-configs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_ids, call_timeout } = self;
-            let agent_ids = agent_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/agent-recording-configs", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("agentIds", &agent_ids))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_ids, call_timeout } = self;
+                let agent_ids = agent_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/agent-recording-configs", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("agentIds", &agent_ids))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34651,56 +35587,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/agent-recording-configs/{agentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_id, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
-                encode_path(& agent_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
+                    encode_path(& agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34770,66 +35714,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/agent-recording-configs/{agentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_id, body, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AgentRecordingConfigApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
-                encode_path(& agent_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, body, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AgentRecordingConfigApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
+                    encode_path(& agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -34899,66 +35851,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/voice/2/agent-recording-configs/{agentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error> {
-            let Self { client, agent_id, body, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AgentRecordingConfigApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
-                encode_path(& agent_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentRecordingConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, body, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AgentRecordingConfigApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/agent-recording-configs/{}", client.baseurl,
+                    encode_path(& agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONVERSATIONS_AGENT_RECORDING_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35357,292 +36317,327 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/recording/metadata`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RecordingMetadataApiModel>, Error> {
-            let Self {
-                client,
-                call_id,
-                conference_id,
-                conversation_id,
-                deleted_at_from,
-                deleted_at_to,
-                deleted_by,
-                direction,
-                duration_from,
-                duration_to,
-                filename,
-                media_type,
-                page,
-                participant_id,
-                participant_identity,
-                participant_name,
-                participant_type,
-                recording_id,
-                size,
-                sort_by,
-                sort_direction,
-                started_at_from,
-                started_at_to,
-                transferred_from,
-                transferred_from_queue,
-                transferred_to,
-                transferred_to_queue,
-                call_timeout,
-            } = self;
-            let call_id = call_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let conference_id = conference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let deleted_at_from = deleted_at_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let deleted_at_to = deleted_at_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let deleted_by = deleted_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let direction = direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let duration_from = duration_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let duration_to = duration_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let filename = filename
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let media_type = media_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let participant_id = participant_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let participant_identity = participant_identity
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let participant_name = participant_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let participant_type = participant_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let recording_id = recording_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let sort_direction = sort_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let started_at_from = started_at_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let started_at_to = started_at_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let transferred_from = transferred_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let transferred_from_queue = transferred_from_queue
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let transferred_to = transferred_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let transferred_to_queue = transferred_to_queue
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/voice/2/recording/metadata", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("callId", &call_id))
-                .query(
-                    &progenitor_client::QueryParam::new("conferenceId", &conference_id),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "conversationId",
-                        &conversation_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "deletedAtFrom",
-                        &deleted_at_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("deletedAtTo", &deleted_at_to),
-                )
-                .query(&progenitor_client::QueryParam::new("deletedBy", &deleted_by))
-                .query(&progenitor_client::QueryParam::new("direction", &direction))
-                .query(
-                    &progenitor_client::QueryParam::new("durationFrom", &duration_from),
-                )
-                .query(&progenitor_client::QueryParam::new("durationTo", &duration_to))
-                .query(&progenitor_client::QueryParam::new("filename", &filename))
-                .query(&progenitor_client::QueryParam::new("mediaType", &media_type))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(
-                    &progenitor_client::QueryParam::new("participantId", &participant_id),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "participantIdentity",
-                        &participant_identity,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "participantName",
-                        &participant_name,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "participantType",
-                        &participant_type,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("recordingId", &recording_id))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .query(
-                    &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "startedAtFrom",
-                        &started_at_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("startedAtTo", &started_at_to),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "transferredFrom",
-                        &transferred_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "transferredFromQueue",
-                        &transferred_from_queue,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("transferredTo", &transferred_to),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "transferredToQueue",
-                        &transferred_to_queue,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RecordingMetadataApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    call_id,
+                    conference_id,
+                    conversation_id,
+                    deleted_at_from,
+                    deleted_at_to,
+                    deleted_by,
+                    direction,
+                    duration_from,
+                    duration_to,
+                    filename,
+                    media_type,
+                    page,
+                    participant_id,
+                    participant_identity,
+                    participant_name,
+                    participant_type,
+                    recording_id,
+                    size,
+                    sort_by,
+                    sort_direction,
+                    started_at_from,
+                    started_at_to,
+                    transferred_from,
+                    transferred_from_queue,
+                    transferred_to,
+                    transferred_to_queue,
+                    call_timeout,
+                } = self;
+                let call_id = call_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let conference_id = conference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let deleted_at_from = deleted_at_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let deleted_at_to = deleted_at_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let deleted_by = deleted_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let direction = direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let duration_from = duration_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let duration_to = duration_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let filename = filename
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let media_type = media_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let participant_id = participant_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let participant_identity = participant_identity
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let participant_name = participant_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let participant_type = participant_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let recording_id = recording_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let sort_direction = sort_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let started_at_from = started_at_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let started_at_to = started_at_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let transferred_from = transferred_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let transferred_from_queue = transferred_from_queue
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let transferred_to = transferred_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let transferred_to_queue = transferred_to_queue
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/recording/metadata", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("callId", &call_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "conferenceId",
+                            &conference_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "conversationId",
+                            &conversation_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "deletedAtFrom",
+                            &deleted_at_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "deletedAtTo",
+                            &deleted_at_to,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("deletedBy", &deleted_by))
+                    .query(&progenitor_client::QueryParam::new("direction", &direction))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "durationFrom",
+                            &duration_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("durationTo", &duration_to),
+                    )
+                    .query(&progenitor_client::QueryParam::new("filename", &filename))
+                    .query(&progenitor_client::QueryParam::new("mediaType", &media_type))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "participantId",
+                            &participant_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "participantIdentity",
+                            &participant_identity,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "participantName",
+                            &participant_name,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "participantType",
+                            &participant_type,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("recordingId", &recording_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sortDirection",
+                            &sort_direction,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "startedAtFrom",
+                            &started_at_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "startedAtTo",
+                            &started_at_to,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "transferredFrom",
+                            &transferred_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "transferredFromQueue",
+                            &transferred_from_queue,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "transferredTo",
+                            &transferred_to,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "transferredToQueue",
+                            &transferred_to_queue,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_RECORDING_METADATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35698,65 +36693,75 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/recording/download/{recordingId}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, recording_id, range, call_timeout } = self;
-            let recording_id = recording_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_CALL_RECORDING,
-                    e,
-                ))?;
-            let range = range
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_CALL_RECORDING,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/recording/download/{}", client.baseurl, encode_path(&
-                recording_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            if let Some(value) = range {
-                header_map
-                    .append(
-                        "Range",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, recording_id, range, call_timeout } = self;
+                let recording_id = recording_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_CALL_RECORDING,
+                        e,
+                    ))?;
+                let range = range
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_CALL_RECORDING,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/recording/download/{}", client.baseurl,
+                    encode_path(& recording_id.to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(value) = range {
+                    header_map
+                        .append(
+                            "Range",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::DOWNLOAD_CALL_RECORDING,
+                                    e,
+                                ))?,
+                        );
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_CALL_RECORDING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_CALL_RECORDING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    206u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
                                 &super::operations::DOWNLOAD_CALL_RECORDING,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_CALL_RECORDING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_CALL_RECORDING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                206u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DOWNLOAD_CALL_RECORDING,
-                            response,
-                        )
-                        .await
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35783,50 +36788,58 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/account-wrap-up-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountWrapUpApiModel>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!(
-                "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountWrapUpApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35881,59 +36894,68 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/account-wrap-up-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AccountWrapUpApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AccountWrapUpApiModel::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AccountWrapUpApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AccountWrapUpApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/account-wrap-up-config", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATIONS_ACCOUNT_WRAP_UP_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36017,77 +37039,85 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccca/1/agent-configs/{agentId}/wrap-up`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AgentConfigApiModel>, Error> {
-            let Self { client, agent_id, wrap_up_seconds, body, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            let wrap_up_seconds = wrap_up_seconds
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AgentConfigWrapUpApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccca/1/agent-configs/{}/wrap-up", client.baseurl, encode_path(&
-                agent_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "wrapUpSeconds",
-                        &wrap_up_seconds,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AgentConfigApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, wrap_up_seconds, body, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                let wrap_up_seconds = wrap_up_seconds
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AgentConfigWrapUpApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccca/1/agent-configs/{}/wrap-up", client.baseurl, encode_path(&
+                    agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "wrapUpSeconds",
+                            &wrap_up_seconds,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATIONS_AGENT_WRAP_UP_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36139,59 +37169,70 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/agent/{agentId}/wrap-up-time/add/{seconds}`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, agent_id, seconds, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    e,
-                ))?;
-            let seconds = seconds
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/agent/{}/wrap-up-time/add/{}", client.baseurl,
-                encode_path(& agent_id.to_string()), encode_path(& seconds.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, seconds, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        e,
+                    ))?;
+                let seconds = seconds
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/agent/{}/wrap-up-time/add/{}", client.baseurl,
+                    encode_path(& agent_id.to_string()), encode_path(& seconds
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36232,54 +37273,64 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/agent/{agentId}/wrap-up-time/clear`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, agent_id, call_timeout } = self;
-            let agent_id = agent_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/agent/{}/wrap-up-time/clear", client.baseurl,
-                encode_path(& agent_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, agent_id, call_timeout } = self;
+                let agent_id = agent_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/agent/{}/wrap-up-time/clear", client.baseurl,
+                    encode_path(& agent_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CLEAR_CONVERSATIONS_AGENT_WRAP_UP_TIME,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36348,63 +37399,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/agent`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRANSFER_CALL_TO_AGENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TransferToAgentRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRANSFER_CALL_TO_AGENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/conversation/{}/transfer/agent", client.baseurl,
-                encode_path(& conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TRANSFER_CALL_TO_AGENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TRANSFER_CALL_TO_AGENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::TRANSFER_CALL_TO_AGENT,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRANSFER_CALL_TO_AGENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TransferToAgentRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRANSFER_CALL_TO_AGENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/conversation/{}/transfer/agent", client.baseurl,
+                    encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TRANSFER_CALL_TO_AGENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TRANSFER_CALL_TO_AGENT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TRANSFER_CALL_TO_AGENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TRANSFER_CALL_TO_AGENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TRANSFER_CALL_TO_AGENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36458,55 +37520,68 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer/queues`
-        pub async fn send(self) -> Result<ResponseValue<types::PageResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TRANSFER_QUEUES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_TRANSFER_QUEUES,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/voice/2/transfer/queues", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TRANSFER_QUEUES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TRANSFER_QUEUES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_TRANSFER_QUEUES, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TRANSFER_QUEUES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_TRANSFER_QUEUES,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/voice/2/transfer/queues", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TRANSFER_QUEUES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_TRANSFER_QUEUES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TRANSFER_QUEUES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_TRANSFER_QUEUES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_TRANSFER_QUEUES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36575,63 +37650,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/queue`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRANSFER_CALL_TO_QUEUE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TransferToQueueRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRANSFER_CALL_TO_QUEUE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/conversation/{}/transfer/queue", client.baseurl,
-                encode_path(& conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TRANSFER_CALL_TO_QUEUE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TRANSFER_CALL_TO_QUEUE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::TRANSFER_CALL_TO_QUEUE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRANSFER_CALL_TO_QUEUE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TransferToQueueRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRANSFER_CALL_TO_QUEUE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/conversation/{}/transfer/queue", client.baseurl,
+                    encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TRANSFER_CALL_TO_QUEUE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TRANSFER_CALL_TO_QUEUE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TRANSFER_CALL_TO_QUEUE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TRANSFER_CALL_TO_QUEUE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TRANSFER_CALL_TO_QUEUE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36701,64 +37787,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/conversation/{conversationId}/transfer/external-number`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, body, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TransferToExternalRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/conversation/{}/transfer/external-number", client
-                .baseurl, encode_path(& conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, body, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TransferToExternalRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/conversation/{}/transfer/external-number", client
+                    .baseurl, encode_path(& conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TRANSFER_CALL_TO_EXTERNAL_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36785,50 +37881,61 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer-configs/external-number`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TransferToExternalConfigApiModel>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!(
-                "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TransferToExternalConfigApiModel>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36884,60 +37991,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/transfer-configs/external-number`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TransferToExternalConfigApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TransferToExternalConfigApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TransferToExternalConfigApiModel>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TransferToExternalConfigApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/transfer-configs/external-number", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_TRANSFER_TO_EXTERNAL_NUMBER_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36964,50 +38082,59 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/transfer-configs/transfer-strategy`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TransferStrategyApiModel>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!(
-                "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_TRANSFER_STRATEGY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_TRANSFER_STRATEGY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_TRANSFER_STRATEGY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TransferStrategyApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client
+                    .baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_TRANSFER_STRATEGY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_TRANSFER_STRATEGY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_TRANSFER_STRATEGY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_TRANSFER_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_TRANSFER_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37062,60 +38189,69 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/transfer-configs/transfer-strategy`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TransferStrategyApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TransferStrategyApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_TRANSFER_STRATEGY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_TRANSFER_STRATEGY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_TRANSFER_STRATEGY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_TRANSFER_STRATEGY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TransferStrategyApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TransferStrategyApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_TRANSFER_STRATEGY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/transfer-configs/transfer-strategy", client
+                    .baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_TRANSFER_STRATEGY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_TRANSFER_STRATEGY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_TRANSFER_STRATEGY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_TRANSFER_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_TRANSFER_STRATEGY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37156,48 +38292,61 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/{conversationId}/hold`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SET_CALL_ON_HOLD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/{}/hold", client.baseurl, encode_path(& conversation_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SET_CALL_ON_HOLD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SET_CALL_ON_HOLD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SET_CALL_ON_HOLD, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SET_CALL_ON_HOLD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/{}/hold", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SET_CALL_ON_HOLD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SET_CALL_ON_HOLD, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SET_CALL_ON_HOLD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SET_CALL_ON_HOLD, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SET_CALL_ON_HOLD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37238,54 +38387,64 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/voice/2/{conversationId}/unhold`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, conversation_id, call_timeout } = self;
-            let conversation_id = conversation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RELEASE_CALL_FROM_HOLD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/{}/unhold", client.baseurl, encode_path(&
-                conversation_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RELEASE_CALL_FROM_HOLD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RELEASE_CALL_FROM_HOLD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RELEASE_CALL_FROM_HOLD,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, conversation_id, call_timeout } = self;
+                let conversation_id = conversation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RELEASE_CALL_FROM_HOLD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/{}/unhold", client.baseurl, encode_path(&
+                    conversation_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RELEASE_CALL_FROM_HOLD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RELEASE_CALL_FROM_HOLD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RELEASE_CALL_FROM_HOLD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RELEASE_CALL_FROM_HOLD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RELEASE_CALL_FROM_HOLD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37366,83 +38525,96 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/hold-configs-per-queue`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self {
-                client,
-                page_number,
-                page_size,
-                sort_by,
-                sort_direction,
-                call_timeout,
-            } = self;
-            let page_number = page_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                    e,
-                ))?;
-            let page_size = page_size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                    e,
-                ))?;
-            let sort_direction = sort_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/hold-configs-per-queue", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("pageNumber", &page_number))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .query(
-                    &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    page_number,
+                    page_size,
+                    sort_by,
+                    sort_direction,
+                    call_timeout,
+                } = self;
+                let page_number = page_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                        e,
+                    ))?;
+                let page_size = page_size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                        e,
+                    ))?;
+                let sort_direction = sort_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/hold-configs-per-queue", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("pageNumber", &page_number),
+                    )
+                    .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sortDirection",
+                            &sort_direction,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_MULTIPLE_HOLD_CONFIGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37498,57 +38670,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/voice/2/hold-configs-per-queue`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::HoldConfigWithQueuesApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_HOLD_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/hold-configs-per-queue", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_HOLD_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_HOLD_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_HOLD_CONFIG, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::HoldConfigWithQueuesApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/hold-configs-per-queue", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_HOLD_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_HOLD_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37589,50 +38772,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_HOLD_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_HOLD_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_HOLD_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_HOLD_CONFIG, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_HOLD_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_HOLD_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_HOLD_CONFIG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_HOLD_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_HOLD_CONFIG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37702,63 +38896,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_HOLD_CONFIG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::HoldConfigWithQueuesApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_HOLD_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_HOLD_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_HOLD_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_HOLD_CONFIG, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::HoldConfigWithQueuesApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::HoldConfigWithQueuesApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_HOLD_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_HOLD_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37799,51 +39004,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/hold-configs-per-queue/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_HOLD_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_HOLD_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_HOLD_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_HOLD_CONFIG, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/hold-configs-per-queue/{}", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_HOLD_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_HOLD_CONFIG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_HOLD_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_HOLD_CONFIG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37870,48 +39088,56 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/ccaas/voice/2/call-timeouts`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallTimeoutApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_CALL_TIMEOUT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37964,57 +39190,66 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/voice/2/call-timeouts`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CallTimeoutApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CallTimeoutApiModel::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallTimeoutApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CallTimeoutApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONVERSATIONS_CALL_TIMEOUT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38041,46 +39276,56 @@ pub mod builder {
             }
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/call-timeouts`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/ccaas/voice/2/call-timeouts", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_CONVERSATIONS_CALL_TIMEOUT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38245,129 +39490,152 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/working-hours`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursResultPageApiResponse>, Error> {
-            let Self {
-                client,
-                created_after,
-                created_before,
-                enabled,
-                is_default,
-                limit,
-                name,
-                order_by,
-                page,
-                updated_after,
-                updated_before,
-                call_timeout,
-            } = self;
-            let created_after = created_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let created_before = created_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let enabled = enabled
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let is_default = is_default
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let updated_after = updated_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let updated_before = updated_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/working-hours", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdAfter", &created_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("createdBefore", &created_before),
-                )
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("isDefault", &is_default))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(
-                    &progenitor_client::QueryParam::new("updatedAfter", &updated_after),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("updatedBefore", &updated_before),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FILTERED_WORKING_HOURS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_FILTERED_WORKING_HOURS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::WorkingHoursResultPageApiResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    created_after,
+                    created_before,
+                    enabled,
+                    is_default,
+                    limit,
+                    name,
+                    order_by,
+                    page,
+                    updated_after,
+                    updated_before,
+                    call_timeout,
+                } = self;
+                let created_after = created_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let created_before = created_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let enabled = enabled
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let is_default = is_default
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let updated_after = updated_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let updated_before = updated_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/working-hours", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdAfter",
+                            &created_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdBefore",
+                            &created_before,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("enabled", &enabled))
+                    .query(&progenitor_client::QueryParam::new("isDefault", &is_default))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedAfter",
+                            &updated_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "updatedBefore",
+                            &updated_before,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_FILTERED_WORKING_HOURS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FILTERED_WORKING_HOURS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_FILTERED_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_FILTERED_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38422,54 +39690,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/working-hours`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WORKING_HOURS,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/working-hours", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_WORKING_HOURS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_WORKING_HOURS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_WORKING_HOURS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WorkingHoursApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::WorkingHoursApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WORKING_HOURS,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/working-hours", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_WORKING_HOURS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_WORKING_HOURS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_WORKING_HOURS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38510,50 +39790,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/working-hours/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WORKING_HOURS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WORKING_HOURS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WORKING_HOURS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_WORKING_HOURS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WorkingHoursApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WORKING_HOURS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WORKING_HOURS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_WORKING_HOURS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WORKING_HOURS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38622,62 +39916,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/working-hours/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WORKING_HOURS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WORKING_HOURS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_WORKING_HOURS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_WORKING_HOURS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_WORKING_HOURS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WorkingHoursApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WORKING_HOURS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::WorkingHoursApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WORKING_HOURS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_WORKING_HOURS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_WORKING_HOURS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_WORKING_HOURS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38718,53 +40024,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/working-hours/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WORKING_HOURS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WORKING_HOURS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WORKING_HOURS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_WORKING_HOURS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WORKING_HOURS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WORKING_HOURS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WORKING_HOURS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WORKING_HOURS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38833,62 +40150,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/1/working-hours/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_WORKING_HOURS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::WorkingHoursApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_WORKING_HOURS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_WORKING_HOURS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_WORKING_HOURS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_WORKING_HOURS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WorkingHoursApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_WORKING_HOURS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::WorkingHoursApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_WORKING_HOURS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_WORKING_HOURS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PATCH_WORKING_HOURS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_WORKING_HOURS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PATCH_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PATCH_WORKING_HOURS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38929,56 +40258,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/working-hours/{id}/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursStatusApiResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WORKING_HOURS_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}/status", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WORKING_HOURS_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WORKING_HOURS_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WORKING_HOURS_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WorkingHoursStatusApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WORKING_HOURS_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}/status", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WORKING_HOURS_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WORKING_HOURS_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WORKING_HOURS_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WORKING_HOURS_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WORKING_HOURS_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39047,65 +40384,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/working-hours/{workingHoursId}/holiday`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WorkingHoursApiResponse>, Error> {
-            let Self { client, working_hours_id, body, call_timeout } = self;
-            let working_hours_id = working_hours_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::HolidaysApiModel::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}/holiday", client.baseurl, encode_path(&
-                working_hours_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WorkingHoursApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, working_hours_id, body, call_timeout } = self;
+                let working_hours_id = working_hours_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::HolidaysApiModel::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}/holiday", client.baseurl, encode_path(&
+                    working_hours_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_WORKING_HOURS_HOLIDAY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39162,61 +40507,70 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/working-hours/{workingHoursId}/holiday/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusCodeResponse>, Error> {
-            let Self { client, working_hours_id, id, call_timeout } = self;
-            let working_hours_id = working_hours_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/working-hours/{}/holiday/{}", client.baseurl, encode_path(&
-                working_hours_id.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusCodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, working_hours_id, id, call_timeout } = self;
+                let working_hours_id = working_hours_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/working-hours/{}/holiday/{}", client.baseurl,
+                    encode_path(& working_hours_id.to_string()), encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WORKING_HOURS_HOLIDAY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39257,56 +40611,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/tts/options/placeholders/{ttsPurpose}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetPlaceholdersApiResponse>, Error> {
-            let Self { client, tts_purpose, call_timeout } = self;
-            let tts_purpose = tts_purpose
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/tts/options/placeholders/{}", client.baseurl,
-                encode_path(& tts_purpose.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetPlaceholdersApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, tts_purpose, call_timeout } = self;
+                let tts_purpose = tts_purpose
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/tts/options/placeholders/{}", client.baseurl,
+                    encode_path(& tts_purpose.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_TTS_SUPPORTED_PLACEHOLDERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39349,56 +40711,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/voice/2/away-audio-message/{workingHoursConfigId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AwayAudioMessageApiModel>, Error> {
-            let Self { client, working_hours_config_id, call_timeout } = self;
-            let working_hours_config_id = working_hours_config_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/away-audio-message/{}", client.baseurl, encode_path(&
-                working_hours_config_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AwayAudioMessageApiModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, working_hours_config_id, call_timeout } = self;
+                let working_hours_config_id = working_hours_config_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/away-audio-message/{}", client.baseurl,
+                    encode_path(& working_hours_config_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39441,54 +40811,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/voice/2/away-audio-message/{workingHoursConfigId}`
-        pub async fn send(self) -> Result<ResponseValue<types::StatusResponse>, Error> {
-            let Self { client, working_hours_config_id, call_timeout } = self;
-            let working_hours_config_id = working_hours_config_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/voice/2/away-audio-message/{}", client.baseurl, encode_path(&
-                working_hours_config_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, working_hours_config_id, call_timeout } = self;
+                let working_hours_config_id = working_hours_config_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/voice/2/away-audio-message/{}", client.baseurl,
+                    encode_path(& working_hours_config_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONVERSATIONS_AWAY_AUDIO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39558,59 +40938,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/web-forms/{id}/submissions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormPostResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_WEBFORM,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::WebFormSubmissionApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_WEBFORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/web-forms/{}/submissions", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_WEBFORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_WEBFORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SUBMIT_WEBFORM, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WebFormPostResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_WEBFORM,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::WebFormSubmissionApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_WEBFORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/web-forms/{}/submissions", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_WEBFORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SUBMIT_WEBFORM, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_WEBFORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SUBMIT_WEBFORM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_WEBFORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39651,47 +41043,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/ccaas/1/web-forms/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBFORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WEBFORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WEBFORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_WEBFORM, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WebFormApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBFORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WEBFORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_WEBFORM, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WEBFORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_WEBFORM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_WEBFORM, response)
+                            .await
+                    }
                 }
             }
         }
@@ -39758,57 +41161,70 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/ccaas/1/web-forms/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WEBFORM,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WEBFORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_WEBFORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_WEBFORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_WEBFORM, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WebFormApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WEBFORM,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WEBFORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_WEBFORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_WEBFORM, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_WEBFORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_WEBFORM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_WEBFORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39849,44 +41265,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/ccaas/1/web-forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WEBFORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WEBFORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WEBFORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_WEBFORM, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WEBFORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WEBFORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WEBFORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WEBFORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39953,57 +41381,67 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/ccaas/1/web-forms/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_WEBFORM,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_WEBFORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_WEBFORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_WEBFORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_WEBFORM, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WebFormApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_WEBFORM,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_WEBFORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ccaas/1/web-forms/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_WEBFORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::PATCH_WEBFORM, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_WEBFORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::PATCH_WEBFORM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::PATCH_WEBFORM, response)
+                            .await
+                    }
                 }
             }
         }
@@ -40056,50 +41494,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ccaas/1/web-forms`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WebFormApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WEBFORM,
-                    e,
-                ))?;
-            let url = format!("{}/ccaas/1/web-forms", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_WEBFORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_WEBFORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_WEBFORM, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WebFormApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::WebFormApiRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WEBFORM,
+                        e,
+                    ))?;
+                let url = format!("{}/ccaas/1/web-forms", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_WEBFORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_WEBFORM, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_WEBFORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_WEBFORM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_WEBFORM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -18559,55 +18559,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/4/messages`
-        pub async fn send(self) -> Result<ResponseValue<types::EmailResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::EmailRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_EMAIL_MESSAGES_API,
-                    e,
-                ))?;
-            let url = format!("{}/email/4/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_EMAIL_MESSAGES_API,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_EMAIL_MESSAGES_API,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_EMAIL_MESSAGES_API,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::EmailRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_EMAIL_MESSAGES_API,
+                        e,
+                    ))?;
+                let url = format!("{}/email/4/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_EMAIL_MESSAGES_API,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_EMAIL_MESSAGES_API,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_EMAIL_MESSAGES_API,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_EMAIL_MESSAGES_API,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_EMAIL_MESSAGES_API,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18690,66 +18700,46 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/content`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UploadBinaryResult>, Error> {
-            let Self {
-                client,
-                x_content_id,
-                x_media_type,
-                x_validity_period_minutes,
-                body,
-                call_timeout,
-            } = self;
-            let x_content_id = x_content_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY_CONTENT,
-                    e,
-                ))?;
-            let x_media_type = x_media_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY_CONTENT,
-                    e,
-                ))?;
-            let x_validity_period_minutes = x_validity_period_minutes
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY_CONTENT,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY_CONTENT,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/content", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    "X-Content-Id",
-                    x_content_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::UPLOAD_BINARY_CONTENT,
-                            e,
-                        ))?,
-                );
-            header_map
-                .append(
-                    "X-Media-Type",
-                    x_media_type
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::UPLOAD_BINARY_CONTENT,
-                            e,
-                        ))?,
-                );
-            if let Some(value) = x_validity_period_minutes {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UploadBinaryResult>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    x_content_id,
+                    x_media_type,
+                    x_validity_period_minutes,
+                    body,
+                    call_timeout,
+                } = self;
+                let x_content_id = x_content_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY_CONTENT,
+                        e,
+                    ))?;
+                let x_media_type = x_media_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY_CONTENT,
+                        e,
+                    ))?;
+                let x_validity_period_minutes = x_validity_period_minutes
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY_CONTENT,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY_CONTENT,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/content", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 header_map
                     .append(
-                        "X-Validity-Period-Minutes",
-                        value
+                        "X-Content-Id",
+                        x_content_id
                             .to_string()
                             .try_into()
                             .map_err(|e| crate::call::invalid_request(
@@ -18757,52 +18747,80 @@ pub mod builder {
                                 e,
                             ))?,
                     );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
-                )
-                .body(body)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPLOAD_BINARY_CONTENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPLOAD_BINARY_CONTENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPLOAD_BINARY_CONTENT,
-                            response,
-                        )
-                        .await
+                header_map
+                    .append(
+                        "X-Media-Type",
+                        x_media_type
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::UPLOAD_BINARY_CONTENT,
+                                e,
+                            ))?,
+                    );
+                if let Some(value) = x_validity_period_minutes {
+                    header_map
+                        .append(
+                            "X-Validity-Period-Minutes",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::UPLOAD_BINARY_CONTENT,
+                                    e,
+                                ))?,
+                        );
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPLOAD_BINARY_CONTENT,
-                            response,
-                        )
-                        .await
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        ::reqwest::header::HeaderValue::from_static(
+                            "application/octet-stream",
+                        ),
+                    )
+                    .body(body)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPLOAD_BINARY_CONTENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPLOAD_BINARY_CONTENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPLOAD_BINARY_CONTENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPLOAD_BINARY_CONTENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18857,49 +18875,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/4/mime`
-        pub async fn send(self) -> Result<ResponseValue<types::SendResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SendMimeRequestSchema::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_MIME_EMAIL,
-                    e,
-                ))?;
-            let url = format!("{}/email/4/mime", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_MIME_EMAIL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_MIME_EMAIL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_MIME_EMAIL, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SendResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SendMimeRequestSchema::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_MIME_EMAIL,
+                        e,
+                    ))?;
+                let url = format!("{}/email/4/mime", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_MIME_EMAIL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_MIME_EMAIL, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_MIME_EMAIL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SEND_MIME_EMAIL, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_MIME_EMAIL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18940,51 +18972,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/bulks`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkScheduleResponse>, Error> {
-            let Self { client, bulk_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SCHEDULED_EMAILS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/bulks", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SCHEDULED_EMAILS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SCHEDULED_EMAILS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SCHEDULED_EMAILS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkScheduleResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SCHEDULED_EMAILS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/bulks", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SCHEDULED_EMAILS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SCHEDULED_EMAILS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SCHEDULED_EMAILS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SCHEDULED_EMAILS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SCHEDULED_EMAILS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19053,57 +19096,72 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/bulks`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkRescheduleResponse>, Error> {
-            let Self { client, bulk_id, body, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESCHEDULE_EMAILS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BulkRescheduleRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESCHEDULE_EMAILS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/bulks", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESCHEDULE_EMAILS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESCHEDULE_EMAILS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::RESCHEDULE_EMAILS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkRescheduleResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, body, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESCHEDULE_EMAILS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BulkRescheduleRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESCHEDULE_EMAILS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/bulks", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESCHEDULE_EMAILS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::RESCHEDULE_EMAILS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESCHEDULE_EMAILS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RESCHEDULE_EMAILS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESCHEDULE_EMAILS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19144,54 +19202,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/bulks/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
-            let Self { client, bulk_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/bulks/status", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/bulks/status", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SCHEDULED_EMAIL_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19260,64 +19326,72 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/bulks/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkUpdateStatusResponse>, Error> {
-            let Self { client, bulk_id, body, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BulkUpdateStatusRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/bulks/status", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkUpdateStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, body, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BulkUpdateStatusRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/bulks/status", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_SCHEDULED_EMAIL_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19534,151 +19608,167 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/4/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LogResponseEmailUnificationLog>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                message_id,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/email/4/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LogResponseEmailUnificationLog>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    message_id,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/4/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMAIL_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMAIL_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19792,100 +19882,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/4/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmailDeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/email/4/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailDeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/4/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_EMAIL_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20072,130 +20173,148 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmailLogResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                from,
-                general_status,
-                limit,
-                message_id,
-                sent_since,
-                sent_until,
-                to,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMAIL_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMAIL_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_EMAIL_LOGS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailLogResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    from,
+                    general_status,
+                    limit,
+                    message_id,
+                    sent_since,
+                    sent_until,
+                    to,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMAIL_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_EMAIL_LOGS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMAIL_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_EMAIL_LOGS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMAIL_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20309,100 +20428,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiReportsResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiReportsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMAIL_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMAIL_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20455,57 +20585,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/2/validation`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ValidationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ValidationRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VALIDATE_EMAIL_ADDRESSES,
-                    e,
-                ))?;
-            let url = format!("{}/email/2/validation", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VALIDATE_EMAIL_ADDRESSES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VALIDATE_EMAIL_ADDRESSES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VALIDATE_EMAIL_ADDRESSES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ValidationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ValidationRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                        e,
+                    ))?;
+                let url = format!("{}/email/2/validation", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VALIDATE_EMAIL_ADDRESSES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VALIDATE_EMAIL_ADDRESSES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20697,146 +20835,166 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/2/validations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetValidationPageResponse>, Error> {
-            let Self {
-                client,
-                catch_all,
-                cursor,
-                destination,
-                disposable,
-                risk,
-                role_based,
-                size,
-                valid_mailbox,
-                valid_syntax,
-                validated_date_from,
-                validated_date_to,
-                validation_request_id,
-                call_timeout,
-            } = self;
-            let catch_all = catch_all
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let disposable = disposable
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let risk = risk
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let role_based = role_based
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let valid_mailbox = valid_mailbox
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let valid_syntax = valid_syntax
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let validated_date_from = validated_date_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let validated_date_to = validated_date_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let validation_request_id = validation_request_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/email/2/validations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("catchAll", &catch_all))
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("disposable", &disposable))
-                .query(&progenitor_client::QueryParam::new("risk", &risk))
-                .query(&progenitor_client::QueryParam::new("roleBased", &role_based))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(
-                    &progenitor_client::QueryParam::new("validMailbox", &valid_mailbox),
-                )
-                .query(&progenitor_client::QueryParam::new("validSyntax", &valid_syntax))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "validatedDateFrom",
-                        &validated_date_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "validatedDateTo",
-                        &validated_date_to,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "validationRequestId",
-                        &validation_request_id,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_VALIDATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_VALIDATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_VALIDATIONS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetValidationPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    catch_all,
+                    cursor,
+                    destination,
+                    disposable,
+                    risk,
+                    role_based,
+                    size,
+                    valid_mailbox,
+                    valid_syntax,
+                    validated_date_from,
+                    validated_date_to,
+                    validation_request_id,
+                    call_timeout,
+                } = self;
+                let catch_all = catch_all
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let disposable = disposable
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let risk = risk
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let role_based = role_based
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let valid_mailbox = valid_mailbox
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let valid_syntax = valid_syntax
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let validated_date_from = validated_date_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let validated_date_to = validated_date_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let validation_request_id = validation_request_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/2/validations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("catchAll", &catch_all))
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("disposable", &disposable),
+                    )
+                    .query(&progenitor_client::QueryParam::new("risk", &risk))
+                    .query(&progenitor_client::QueryParam::new("roleBased", &role_based))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "validMailbox",
+                            &valid_mailbox,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("validSyntax", &valid_syntax),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "validatedDateFrom",
+                            &validated_date_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "validatedDateTo",
+                            &validated_date_to,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "validationRequestId",
+                            &validation_request_id,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_VALIDATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_VALIDATIONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_VALIDATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_VALIDATIONS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_VALIDATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20889,52 +21047,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/2/validations`
-        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ApiBulkRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REQUEST_VALIDATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/email/2/validations", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REQUEST_VALIDATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REQUEST_VALIDATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::REQUEST_VALIDATIONS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ApiBulkRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REQUEST_VALIDATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/2/validations", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REQUEST_VALIDATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REQUEST_VALIDATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REQUEST_VALIDATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::REQUEST_VALIDATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REQUEST_VALIDATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20988,54 +21159,65 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/domains`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AllDomainsResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_DOMAINS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_DOMAINS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/domains", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ALL_DOMAINS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ALL_DOMAINS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ALL_DOMAINS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AllDomainsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_DOMAINS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_DOMAINS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/domains", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ALL_DOMAINS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ALL_DOMAINS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ALL_DOMAINS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ALL_DOMAINS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ALL_DOMAINS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21088,46 +21270,59 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/domains`
-        pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AddDomainRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_DOMAIN,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/domains", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_DOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_DOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::ADD_DOMAIN, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DomainResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AddDomainRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_DOMAIN,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/domains", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_DOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::ADD_DOMAIN, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_DOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::ADD_DOMAIN, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::ADD_DOMAIN, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -21167,51 +21362,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/domains/{domainName}`
-        pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
-            let Self { client, domain_name, call_timeout } = self;
-            let domain_name = domain_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_DOMAIN_DETAILS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/domains/{}", client.baseurl, encode_path(& domain_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_DOMAIN_DETAILS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_DOMAIN_DETAILS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_DOMAIN_DETAILS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DomainResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_name, call_timeout } = self;
+                let domain_name = domain_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_DOMAIN_DETAILS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/domains/{}", client.baseurl, encode_path(& domain_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_DOMAIN_DETAILS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_DOMAIN_DETAILS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_DOMAIN_DETAILS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_DOMAIN_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_DOMAIN_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21252,45 +21460,53 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/domains/{domainName}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_name, call_timeout } = self;
-            let domain_name = domain_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_DOMAIN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/domains/{}", client.baseurl, encode_path(& domain_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_DOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_DOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_DOMAIN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_name, call_timeout } = self;
+                let domain_name = domain_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_DOMAIN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/domains/{}", client.baseurl, encode_path(& domain_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_DOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_DOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_DOMAIN, response)
+                            .await
+                    }
                 }
             }
         }
@@ -21359,63 +21575,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/domains/{domainName}/tracking`
-        pub async fn send(self) -> Result<ResponseValue<types::DomainResponse>, Error> {
-            let Self { client, domain_name, body, call_timeout } = self;
-            let domain_name = domain_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_TRACKING_EVENTS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TrackingEventRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_TRACKING_EVENTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/domains/{}/tracking", client.baseurl, encode_path(&
-                domain_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_TRACKING_EVENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_TRACKING_EVENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_TRACKING_EVENTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DomainResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_name, body, call_timeout } = self;
+                let domain_name = domain_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_TRACKING_EVENTS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TrackingEventRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_TRACKING_EVENTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/domains/{}/tracking", client.baseurl, encode_path(&
+                    domain_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_TRACKING_EVENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_TRACKING_EVENTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_TRACKING_EVENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_TRACKING_EVENTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_TRACKING_EVENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21456,45 +21683,53 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/domains/{domainName}/verify`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_name, call_timeout } = self;
-            let domain_name = domain_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_DOMAIN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/domains/{}/verify", client.baseurl, encode_path(& domain_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VERIFY_DOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VERIFY_DOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::VERIFY_DOMAIN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_name, call_timeout } = self;
+                let domain_name = domain_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_DOMAIN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/domains/{}/verify", client.baseurl, encode_path(&
+                    domain_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VERIFY_DOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VERIFY_DOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::VERIFY_DOMAIN, response)
+                            .await
+                    }
                 }
             }
         }
@@ -21635,118 +21870,134 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/suppressions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SuppressionInfoPageResponse>, Error> {
-            let Self {
-                client,
-                created_date_from,
-                created_date_to,
-                domain_name,
-                email_address,
-                page,
-                recipient_domain,
-                size,
-                type_,
-                call_timeout,
-            } = self;
-            let created_date_from = created_date_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let created_date_to = created_date_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let domain_name = domain_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let email_address = email_address
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let recipient_domain = recipient_domain
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/suppressions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "createdDateFrom",
-                        &created_date_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "createdDateTo",
-                        &created_date_to,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("domainName", &domain_name))
-                .query(
-                    &progenitor_client::QueryParam::new("emailAddress", &email_address),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "recipientDomain",
-                        &recipient_domain,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SUPPRESSIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SUPPRESSIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SUPPRESSIONS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SuppressionInfoPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    created_date_from,
+                    created_date_to,
+                    domain_name,
+                    email_address,
+                    page,
+                    recipient_domain,
+                    size,
+                    type_,
+                    call_timeout,
+                } = self;
+                let created_date_from = created_date_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let created_date_to = created_date_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let domain_name = domain_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let email_address = email_address
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let recipient_domain = recipient_domain
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/suppressions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdDateFrom",
+                            &created_date_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createdDateTo",
+                            &created_date_to,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("domainName", &domain_name),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "emailAddress",
+                            &email_address,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "recipientDomain",
+                            &recipient_domain,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SUPPRESSIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SUPPRESSIONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SUPPRESSIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_SUPPRESSIONS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SUPPRESSIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21801,46 +22052,58 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/suppressions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AddSuppressionRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_SUPPRESSIONS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/suppressions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_SUPPRESSIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_SUPPRESSIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::ADD_SUPPRESSIONS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AddSuppressionRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/suppressions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_SUPPRESSIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_SUPPRESSIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_SUPPRESSIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21895,50 +22158,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/suppressions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DeleteSuppressionRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SUPPRESSIONS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/suppressions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_SUPPRESSIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_SUPPRESSIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_SUPPRESSIONS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::DeleteSuppressionRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SUPPRESSIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/suppressions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_SUPPRESSIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_SUPPRESSIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_SUPPRESSIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21992,52 +22263,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/suppressions/domains`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DomainInfoPageResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_DOMAINS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_DOMAINS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/suppressions/domains", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_DOMAINS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_DOMAINS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_DOMAINS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DomainInfoPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_DOMAINS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_DOMAINS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/suppressions/domains", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_DOMAINS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_DOMAINS, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_DOMAINS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_DOMAINS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_DOMAINS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -22064,40 +22345,53 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/email/1/ip-management/ips`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::IpDetailResponse>>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/email/1/ip-management/ips", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ALL_IPS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ALL_IPS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ALL_IPS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::IpDetailResponse>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/email/1/ip-management/ips", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ALL_IPS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ALL_IPS, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ALL_IPS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ALL_IPS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ALL_IPS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -22124,41 +22418,52 @@ pub mod builder {
             }
         }
         ///Sends a `POST` request to `/email/1/ip-management/ips/commission`
-        pub async fn send(self) -> Result<ResponseValue<types::IpResponse>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!(
-                "{}/email/1/ip-management/ips/commission", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::COMMISSION_IP,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::COMMISSION_IP,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::COMMISSION_IP, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IpResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/email/1/ip-management/ips/commission", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::COMMISSION_IP,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::COMMISSION_IP, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::COMMISSION_IP,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::COMMISSION_IP, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::COMMISSION_IP, response)
+                            .await
+                    }
                 }
             }
         }
@@ -22199,49 +22504,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/ip-management/ips/{ipId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IpDetailResponse>, Error> {
-            let Self { client, ip_id, call_timeout } = self;
-            let ip_id = ip_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IP_DETAILS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/ips/{}", client.baseurl, encode_path(& ip_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_IP_DETAILS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_IP_DETAILS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_IP_DETAILS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IpDetailResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, ip_id, call_timeout } = self;
+                let ip_id = ip_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IP_DETAILS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/ips/{}", client.baseurl, encode_path(&
+                    ip_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_IP_DETAILS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_IP_DETAILS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_IP_DETAILS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_IP_DETAILS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_IP_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22282,45 +22599,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/ips/{ipId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, ip_id, call_timeout } = self;
-            let ip_id = ip_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DECOMMISSION_IP,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/ips/{}", client.baseurl, encode_path(& ip_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DECOMMISSION_IP,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DECOMMISSION_IP,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DECOMMISSION_IP, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, ip_id, call_timeout } = self;
+                let ip_id = ip_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DECOMMISSION_IP,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/ips/{}", client.baseurl, encode_path(&
+                    ip_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DECOMMISSION_IP,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DECOMMISSION_IP,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DECOMMISSION_IP,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22362,47 +22690,59 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/ip-management/pools`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::IpPoolDetailResponse>>, Error> {
-            let Self { client, name, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IP_POOLS,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/ip-management/pools", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_IP_POOLS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_IP_POOLS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_IP_POOLS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::IpPoolDetailResponse>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IP_POOLS,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/ip-management/pools", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_IP_POOLS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_IP_POOLS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_IP_POOLS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_IP_POOLS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_IP_POOLS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -22457,48 +22797,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools`
-        pub async fn send(self) -> Result<ResponseValue<types::IpPoolResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::IpPoolCreateApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_IP_POOL,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/ip-management/pools", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_IP_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_IP_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_IP_POOL, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IpPoolResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::IpPoolCreateApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_IP_POOL,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/ip-management/pools", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_IP_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_IP_POOL, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_IP_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_IP_POOL, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_IP_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22539,48 +22894,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/ip-management/pools/{poolId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IpPoolDetailResponse>, Error> {
-            let Self { client, pool_id, call_timeout } = self;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IP_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
-                pool_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_IP_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_IP_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_IP_POOL, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IpPoolDetailResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pool_id, call_timeout } = self;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IP_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
+                    pool_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_IP_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_IP_POOL, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_IP_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_IP_POOL, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_IP_POOL, response)
+                            .await
+                    }
                 }
             }
         }
@@ -22649,56 +23014,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/ip-management/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<types::IpPoolResponse>, Error> {
-            let Self { client, pool_id, body, call_timeout } = self;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_IP_POOL,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::IpPoolCreateApiRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_IP_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
-                pool_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_IP_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_IP_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_IP_POOL, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IpPoolResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pool_id, body, call_timeout } = self;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_IP_POOL,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::IpPoolCreateApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_IP_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
+                    pool_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_IP_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_IP_POOL, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_IP_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_IP_POOL, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_IP_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22739,45 +23119,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, pool_id, call_timeout } = self;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_IP_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
-                pool_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_IP_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_IP_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_IP_POOL, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pool_id, call_timeout } = self;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_IP_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/pools/{}", client.baseurl, encode_path(&
+                    pool_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_IP_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_IP_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_IP_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22846,55 +23237,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/pools/{poolId}/ips`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, pool_id, body, call_timeout } = self;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ASSIGN_IP_TO_POOL,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::IpPoolAssignIpApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ASSIGN_IP_TO_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/pools/{}/ips", client.baseurl, encode_path(&
-                pool_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ASSIGN_IP_TO_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ASSIGN_IP_TO_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::ASSIGN_IP_TO_POOL, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pool_id, body, call_timeout } = self;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ASSIGN_IP_TO_POOL,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::IpPoolAssignIpApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ASSIGN_IP_TO_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/pools/{}/ips", client.baseurl,
+                    encode_path(& pool_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ASSIGN_IP_TO_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ASSIGN_IP_TO_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ASSIGN_IP_TO_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22949,53 +23351,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/pools/{poolId}/ips/{ipId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, pool_id, ip_id, call_timeout } = self;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_IP_FROM_POOL,
-                    e,
-                ))?;
-            let ip_id = ip_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_IP_FROM_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/pools/{}/ips/{}", client.baseurl, encode_path(&
-                pool_id.to_string()), encode_path(& ip_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_IP_FROM_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_IP_FROM_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REMOVE_IP_FROM_POOL,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pool_id, ip_id, call_timeout } = self;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_IP_FROM_POOL,
+                        e,
+                    ))?;
+                let ip_id = ip_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_IP_FROM_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/pools/{}/ips/{}", client.baseurl,
+                    encode_path(& pool_id.to_string()), encode_path(& ip_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_IP_FROM_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_IP_FROM_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_IP_FROM_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23046,60 +23456,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/ip-management/paginated/ips`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetAllIpsPaginatedResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_IPS_PAGINATED,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_IPS_PAGINATED,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/ip-management/paginated/ips", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ALL_IPS_PAGINATED,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ALL_IPS_PAGINATED,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_ALL_IPS_PAGINATED,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetAllIpsPaginatedResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_IPS_PAGINATED,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_IPS_PAGINATED,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/paginated/ips", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ALL_IPS_PAGINATED,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ALL_IPS_PAGINATED,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ALL_IPS_PAGINATED,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ALL_IPS_PAGINATED,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ALL_IPS_PAGINATED,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23150,62 +23570,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/ip-management/paginated/pools`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetAllIpPoolsPaginatedResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/paginated/pools", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ALL_IP_POOLS_PAGINATED,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_ALL_IP_POOLS_PAGINATED,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetAllIpPoolsPaginatedResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/paginated/pools", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ALL_IP_POOLS_PAGINATED,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ALL_IP_POOLS_PAGINATED,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23246,49 +23674,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/ip-management/domains/{domainId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IpDomainResponse>, Error> {
-            let Self { client, domain_id, call_timeout } = self;
-            let domain_id = domain_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IP_DOMAIN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/domains/{}", client.baseurl, encode_path(&
-                domain_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_IP_DOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_IP_DOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_IP_DOMAIN, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IpDomainResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_id, call_timeout } = self;
+                let domain_id = domain_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IP_DOMAIN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/domains/{}", client.baseurl, encode_path(&
+                    domain_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_IP_DOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_IP_DOMAIN, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_IP_DOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_IP_DOMAIN, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_IP_DOMAIN, response)
+                            .await
+                    }
                 }
             }
         }
@@ -23358,58 +23795,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/email/1/ip-management/domains/{domainId}/pools`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_id, body, call_timeout } = self;
-            let domain_id = domain_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::DomainIpPoolAssignApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/domains/{}/pools", client.baseurl,
-                encode_path(& domain_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ASSIGN_POOL_TO_DOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ASSIGN_POOL_TO_DOMAIN,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_id, body, call_timeout } = self;
+                let domain_id = domain_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::DomainIpPoolAssignApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/domains/{}/pools", client.baseurl,
+                    encode_path(& domain_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ASSIGN_POOL_TO_DOMAIN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23493,63 +23938,72 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/email/1/ip-management/domains/{domainId}/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_id, pool_id, body, call_timeout } = self;
-            let domain_id = domain_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
-                    e,
-                ))?;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::DomainIpPoolUpdateApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/domains/{}/pools/{}", client.baseurl,
-                encode_path(& domain_id.to_string()), encode_path(& pool_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_id, pool_id, body, call_timeout } = self;
+                let domain_id = domain_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                        e,
+                    ))?;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::DomainIpPoolUpdateApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/domains/{}/pools/{}", client.baseurl,
+                    encode_path(& domain_id.to_string()), encode_path(& pool_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_DOMAIN_POOL_PRIORITY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23604,53 +24058,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/ip-management/domains/{domainId}/pools/{poolId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain_id, pool_id, call_timeout } = self;
-            let domain_id = domain_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
-                    e,
-                ))?;
-            let pool_id = pool_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/ip-management/domains/{}/pools/{}", client.baseurl,
-                encode_path(& domain_id.to_string()), encode_path(& pool_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain_id, pool_id, call_timeout } = self;
+                let domain_id = domain_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                        e,
+                    ))?;
+                let pool_id = pool_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/ip-management/domains/{}/pools/{}", client.baseurl,
+                    encode_path(& domain_id.to_string()), encode_path(& pool_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_IP_POOL_FROM_DOMAIN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23704,57 +24167,68 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmailTemplateListPage>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_TEMPLATES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!("{}/email/1/templates", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMAIL_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMAIL_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_EMAIL_TEMPLATES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailTemplateListPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_TEMPLATES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!("{}/email/1/templates", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMAIL_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMAIL_TEMPLATES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMAIL_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMAIL_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMAIL_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23792,51 +24266,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<types::EmailTemplate>, Error> {
-            let Self { client, template_id, call_timeout } = self;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/templates/{}", client.baseurl, encode_path(& template_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMAIL_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMAIL_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_EMAIL_TEMPLATE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailTemplate>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, template_id, call_timeout } = self;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/templates/{}", client.baseurl, encode_path(& template_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMAIL_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMAIL_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMAIL_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMAIL_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMAIL_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23874,48 +24361,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, template_id, call_timeout } = self;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_EMAIL_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/templates/{}", client.baseurl, encode_path(& template_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_EMAIL_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_EMAIL_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_EMAIL_TEMPLATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, template_id, call_timeout } = self;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_EMAIL_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/templates/{}", client.baseurl, encode_path(& template_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_EMAIL_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_EMAIL_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_EMAIL_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23953,54 +24448,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/email/1/templates/{templateId}/attachments`
-        pub async fn send(self) -> Result<ResponseValue<types::AttachmentList>, Error> {
-            let Self { client, template_id, call_timeout } = self;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/templates/{}/attachments", client.baseurl, encode_path(&
-                template_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AttachmentList>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, template_id, call_timeout } = self;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/templates/{}/attachments", client.baseurl, encode_path(&
+                    template_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMAIL_TEMPLATE_ATTACHMENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24052,53 +24557,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/email/1/templates/{templateId}/attachments/{attachmentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, template_id, attachment_id, call_timeout } = self;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
-                    e,
-                ))?;
-            let attachment_id = attachment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/email/1/templates/{}/attachments/{}", client.baseurl, encode_path(&
-                template_id.to_string()), encode_path(& attachment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, template_id, attachment_id, call_timeout } = self;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                        e,
+                    ))?;
+                let attachment_id = attachment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/email/1/templates/{}/attachments/{}", client.baseurl,
+                    encode_path(& template_id.to_string()), encode_path(& attachment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_EMAIL_TEMPLATE_ATTACHMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

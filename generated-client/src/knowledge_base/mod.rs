@@ -5940,69 +5940,80 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/search`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageCatalogRecordListItemResponse>, Error> {
-            let Self { client, page, size, body, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_KNOWLEDGE_BASE,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_KNOWLEDGE_BASE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::SearchCriteria::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_KNOWLEDGE_BASE,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/search", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEARCH_KNOWLEDGE_BASE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEARCH_KNOWLEDGE_BASE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEARCH_KNOWLEDGE_BASE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PageCatalogRecordListItemResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, body, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_KNOWLEDGE_BASE,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_KNOWLEDGE_BASE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::SearchCriteria::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_KNOWLEDGE_BASE,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/search", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEARCH_KNOWLEDGE_BASE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEARCH_KNOWLEDGE_BASE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEARCH_KNOWLEDGE_BASE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEARCH_KNOWLEDGE_BASE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEARCH_KNOWLEDGE_BASE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6115,86 +6126,95 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/articles`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageArticleListItemResponse>, Error> {
-            let Self {
-                client,
-                page,
-                search_exp,
-                size,
-                sort,
-                status,
-                tag,
-                call_timeout,
-            } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            let search_exp = search_exp
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            let status = status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            let tag = tag
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("searchExp", &search_exp))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .query(&progenitor_client::QueryParam::new("tag", &tag))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ARTICLES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ARTICLES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ARTICLES, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageArticleListItemResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    page,
+                    search_exp,
+                    size,
+                    sort,
+                    status,
+                    tag,
+                    call_timeout,
+                } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                let search_exp = search_exp
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                let status = status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                let tag = tag
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("searchExp", &search_exp))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .query(&progenitor_client::QueryParam::new("tag", &tag))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ARTICLES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ARTICLES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ARTICLES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ARTICLES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ARTICLES, response)
+                            .await
+                    }
                 }
             }
         }
@@ -6250,51 +6270,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/articles`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateUpdateArticleRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_ARTICLE,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_ARTICLE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_ARTICLE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_ARTICLE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ArticleRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateUpdateArticleRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_ARTICLE,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/articles", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_ARTICLE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_ARTICLE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_ARTICLE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_ARTICLE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_ARTICLE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6346,54 +6378,66 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/articles/{articleId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleDetailResponse>, Error> {
-            let Self { client, article_id, record_view, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE,
-                    e,
-                ))?;
-            let record_view = record_view
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("recordView", &record_view))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ARTICLE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ARTICLE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ARTICLE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ArticleDetailResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, record_view, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE,
+                        e,
+                    ))?;
+                let record_view = record_view
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
+                    article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("recordView", &record_view),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ARTICLE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_ARTICLE, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ARTICLE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_ARTICLE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_ARTICLE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -6462,59 +6506,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/knowledge-base/1/articles/{articleId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
-            let Self { client, article_id, body, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateUpdateArticleRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_ARTICLE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_ARTICLE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_ARTICLE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ArticleRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, body, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateUpdateArticleRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
+                    article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_ARTICLE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_ARTICLE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_ARTICLE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_ARTICLE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_ARTICLE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6554,45 +6610,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/articles/{articleId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, article_id, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ARTICLE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ARTICLE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ARTICLE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ARTICLE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ARTICLE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}", client.baseurl, encode_path(&
+                    article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ARTICLE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ARTICLE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_ARTICLE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6661,66 +6728,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/knowledge-base/1/articles/{articleId}/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ArticleRefResponse>, Error> {
-            let Self { client, article_id, body, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE_STATUS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateArticleStatusRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}/status", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_ARTICLE_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_ARTICLE_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_ARTICLE_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ArticleRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, body, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE_STATUS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateArticleStatusRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}/status", client.baseurl,
+                    encode_path(& article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_ARTICLE_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_ARTICLE_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_ARTICLE_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_ARTICLE_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_ARTICLE_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6802,71 +6877,85 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/articles/{articleId}/history`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageArticleVersionDetailResponse>, Error> {
-            let Self { client, article_id, page, size, sort, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE_VERSIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE_VERSIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE_VERSIONS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE_VERSIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}/history", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ARTICLE_VERSIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ARTICLE_VERSIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ARTICLE_VERSIONS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::PageArticleVersionDetailResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, page, size, sort, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE_VERSIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE_VERSIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE_VERSIONS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE_VERSIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}/history", client.baseurl,
+                    encode_path(& article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ARTICLE_VERSIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ARTICLE_VERSIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ARTICLE_VERSIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ARTICLE_VERSIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ARTICLE_VERSIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6906,56 +6995,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/articles/{articleId}/comments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::CommentListItemResponse>>,
-            Error,
-        > {
-            let Self { client, article_id, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ARTICLE_COMMENTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}/comments", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ARTICLE_COMMENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ARTICLE_COMMENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_ARTICLE_COMMENTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::CommentListItemResponse>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ARTICLE_COMMENTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}/comments", client.baseurl,
+                    encode_path(& article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ARTICLE_COMMENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ARTICLE_COMMENTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ARTICLE_COMMENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ARTICLE_COMMENTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ARTICLE_COMMENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7024,66 +7124,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/articles/{articleId}/comments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CommentRefResponse>, Error> {
-            let Self { client, article_id, body, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CommentCreateUpdateRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}/comments", client.baseurl, encode_path(&
-                article_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_ARTICLE_COMMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_ARTICLE_COMMENT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CommentRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, body, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CommentCreateUpdateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}/comments", client.baseurl,
+                    encode_path(& article_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_ARTICLE_COMMENT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_ARTICLE_COMMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_ARTICLE_COMMENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_ARTICLE_COMMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7165,72 +7273,80 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/knowledge-base/1/articles/{articleId}/comments/{commentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CommentRefResponse>, Error> {
-            let Self { client, article_id, comment_id, body, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let comment_id = comment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CommentCreateUpdateRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}/comments/{}", client.baseurl,
-                encode_path(& article_id.to_string()), encode_path(& comment_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_ARTICLE_COMMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_ARTICLE_COMMENT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CommentRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, comment_id, body, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let comment_id = comment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CommentCreateUpdateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}/comments/{}", client.baseurl,
+                    encode_path(& article_id.to_string()), encode_path(& comment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_ARTICLE_COMMENT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_ARTICLE_COMMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_ARTICLE_COMMENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_ARTICLE_COMMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7283,54 +7399,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/articles/{articleId}/comments/{commentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, article_id, comment_id, call_timeout } = self;
-            let article_id = article_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let comment_id = comment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/articles/{}/comments/{}", client.baseurl,
-                encode_path(& article_id.to_string()), encode_path(& comment_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ARTICLE_COMMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ARTICLE_COMMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_ARTICLE_COMMENT,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, article_id, comment_id, call_timeout } = self;
+                let article_id = article_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let comment_id = comment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/articles/{}/comments/{}", client.baseurl,
+                    encode_path(& article_id.to_string()), encode_path(& comment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ARTICLE_COMMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ARTICLE_COMMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_ARTICLE_COMMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7428,71 +7552,83 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/categories`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageCategoryItemResponse>, Error> {
-            let Self { client, name, page, scope, size, sort, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATEGORIES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATEGORIES,
-                    e,
-                ))?;
-            let scope = scope
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATEGORIES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATEGORIES,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CATEGORIES,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/categories", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("scope", &scope))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CATEGORIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CATEGORIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CATEGORIES, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageCategoryItemResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, page, scope, size, sort, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATEGORIES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATEGORIES,
+                        e,
+                    ))?;
+                let scope = scope
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATEGORIES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATEGORIES,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CATEGORIES,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/categories", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("scope", &scope))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CATEGORIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CATEGORIES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CATEGORIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CATEGORIES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CATEGORIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7590,70 +7726,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/folders`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageFolderItemResponse>, Error> {
-            let Self { client, category_id, name, page, size, sort, call_timeout } = self;
-            let category_id = category_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FOLDERS,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FOLDERS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FOLDERS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FOLDERS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FOLDERS,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/folders", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("categoryId", &category_id))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FOLDERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FOLDERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_FOLDERS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageFolderItemResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, category_id, name, page, size, sort, call_timeout } = self;
+                let category_id = category_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FOLDERS,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FOLDERS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FOLDERS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FOLDERS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FOLDERS,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/folders", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("categoryId", &category_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FOLDERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_FOLDERS, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FOLDERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_FOLDERS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_FOLDERS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -7737,79 +7885,94 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/content-tree/nodes/categories`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageTreeNodeResponse>, Error> {
-            let Self { client, expanded_to_node_id, page, size, sort, call_timeout } = self;
-            let expanded_to_node_id = expanded_to_node_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/content-tree/nodes/categories", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "expandedToNodeId",
-                        &expanded_to_node_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageTreeNodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    expanded_to_node_id,
+                    page,
+                    size,
+                    sort,
+                    call_timeout,
+                } = self;
+                let expanded_to_node_id = expanded_to_node_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/content-tree/nodes/categories", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "expandedToNodeId",
+                            &expanded_to_node_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONTENT_TREE_CATEGORIES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONTENT_TREE_CATEGORIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7864,57 +8027,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/content-tree/nodes`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TreeNodeResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/content-tree/nodes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONTENT_TREE_NODE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TreeNodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateTreeNodeRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/content-tree/nodes", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONTENT_TREE_NODE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7980,57 +8154,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/content-tree/nodes/{nodeId}/move`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, node_id, body, call_timeout } = self;
-            let node_id = node_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MOVE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::MoveTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MOVE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/content-tree/nodes/{}/move", client.baseurl,
-                encode_path(& node_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MOVE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MOVE_CONTENT_TREE_NODE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::MOVE_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, node_id, body, call_timeout } = self;
+                let node_id = node_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MOVE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::MoveTreeNodeRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MOVE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/content-tree/nodes/{}/move", client.baseurl,
+                    encode_path(& node_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MOVE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MOVE_CONTENT_TREE_NODE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::MOVE_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8070,56 +8253,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::TreeNodeResponse>>, Error> {
-            let Self { client, node_id, call_timeout } = self;
-            let node_id = node_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
-                encode_path(& node_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONTENT_TREE_NODE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::TreeNodeResponse>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, node_id, call_timeout } = self;
+                let node_id = node_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
+                    encode_path(& node_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONTENT_TREE_NODE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8187,65 +8381,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TreeNodeResponse>, Error> {
-            let Self { client, node_id, body, call_timeout } = self;
-            let node_id = node_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateTreeNodeRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
-                encode_path(& node_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONTENT_TREE_NODE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TreeNodeResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, node_id, body, call_timeout } = self;
+                let node_id = node_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateTreeNodeRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
+                    encode_path(& node_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONTENT_TREE_NODE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8285,48 +8488,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/content-tree/nodes/{nodeId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, node_id, call_timeout } = self;
-            let node_id = node_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
-                encode_path(& node_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONTENT_TREE_NODE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONTENT_TREE_NODE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONTENT_TREE_NODE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, node_id, call_timeout } = self;
+                let node_id = node_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/content-tree/nodes/{}", client.baseurl,
+                    encode_path(& node_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONTENT_TREE_NODE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONTENT_TREE_NODE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONTENT_TREE_NODE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8410,72 +8621,80 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/tags`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageTagListItemResponse>, Error> {
-            let Self { client, name, page, size, sort, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageTagListItemResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, page, size, sort, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_KNOWLEDGE_BASE_TAGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_KNOWLEDGE_BASE_TAGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8528,55 +8747,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/knowledge-base/1/tags`
-        pub async fn send(self) -> Result<ResponseValue<types::TagRefResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TagCreateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TagRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TagCreateRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                let url = format!("{}/knowledge-base/1/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_KNOWLEDGE_BASE_TAG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8616,56 +8845,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/tags/{tagId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TagListItemResponse>, Error> {
-            let Self { client, tag_id, call_timeout } = self;
-            let tag_id = tag_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_KNOWLEDGE_BASE_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_KNOWLEDGE_BASE_TAG,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TagListItemResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, tag_id, call_timeout } = self;
+                let tag_id = tag_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_KNOWLEDGE_BASE_TAG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_KNOWLEDGE_BASE_TAG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8731,63 +8968,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/knowledge-base/1/tags/{tagId}`
-        pub async fn send(self) -> Result<ResponseValue<types::TagRefResponse>, Error> {
-            let Self { client, tag_id, body, call_timeout } = self;
-            let tag_id = tag_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TagUpdateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TagRefResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, tag_id, body, call_timeout } = self;
+                let tag_id = tag_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TagUpdateRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/tags/{}", client.baseurl, encode_path(& tag_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_KNOWLEDGE_BASE_TAG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8828,56 +9075,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/attachments/{attachmentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AttachmentDetailResponse>, Error> {
-            let Self { client, attachment_id, call_timeout } = self;
-            let attachment_id = attachment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ATTACHMENT_DETAILS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
-                attachment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ATTACHMENT_DETAILS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ATTACHMENT_DETAILS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_ATTACHMENT_DETAILS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AttachmentDetailResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, attachment_id, call_timeout } = self;
+                let attachment_id = attachment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ATTACHMENT_DETAILS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
+                    attachment_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ATTACHMENT_DETAILS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ATTACHMENT_DETAILS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ATTACHMENT_DETAILS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ATTACHMENT_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ATTACHMENT_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8918,45 +9173,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/knowledge-base/1/attachments/{attachmentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, attachment_id, call_timeout } = self;
-            let attachment_id = attachment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ATTACHMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
-                attachment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ATTACHMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ATTACHMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ATTACHMENT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, attachment_id, call_timeout } = self;
+                let attachment_id = attachment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ATTACHMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/attachments/{}", client.baseurl, encode_path(&
+                    attachment_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ATTACHMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ATTACHMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_ATTACHMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -8997,56 +9263,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/knowledge-base/1/attachments/{attachmentId}/linked-article`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AttachmentLinkedArticleResponse>, Error> {
-            let Self { client, attachment_id, call_timeout } = self;
-            let attachment_id = attachment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/knowledge-base/1/attachments/{}/linked-article", client.baseurl,
-                encode_path(& attachment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AttachmentLinkedArticleResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, attachment_id, call_timeout } = self;
+                let attachment_id = attachment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/knowledge-base/1/attachments/{}/linked-article", client.baseurl,
+                    encode_path(& attachment_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ATTACHMENT_LINKED_ARTICLE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

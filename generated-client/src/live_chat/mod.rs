@@ -6196,53 +6196,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/livechat/1/widgets/{widgetId}/sessions/{sessionId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, widget_id, session_id, call_timeout } = self;
-            let widget_id = widget_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
-                    e,
-                ))?;
-            let session_id = session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/livechat/1/widgets/{}/sessions/{}", client.baseurl, encode_path(&
-                widget_id.to_string()), encode_path(& session_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::INVALIDATE_CUSTOMER_SESSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::INVALIDATE_CUSTOMER_SESSION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, widget_id, session_id, call_timeout } = self;
+                let widget_id = widget_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                        e,
+                    ))?;
+                let session_id = session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/livechat/1/widgets/{}/sessions/{}", client.baseurl, encode_path(&
+                    widget_id.to_string()), encode_path(& session_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::INVALIDATE_CUSTOMER_SESSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

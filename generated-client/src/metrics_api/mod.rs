@@ -3356,55 +3356,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/metrics/1/query-aggregate-data`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::QueryAggregateDataResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::QueryAggregateDataRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::QUERY_AGGREGATE_DATA,
-                    e,
-                ))?;
-            let url = format!("{}/metrics/1/query-aggregate-data", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::QUERY_AGGREGATE_DATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::QUERY_AGGREGATE_DATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::QUERY_AGGREGATE_DATA, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::QueryAggregateDataResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::QueryAggregateDataRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::QUERY_AGGREGATE_DATA,
+                        e,
+                    ))?;
+                let url = format!("{}/metrics/1/query-aggregate-data", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::QUERY_AGGREGATE_DATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::QUERY_AGGREGATE_DATA,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::QUERY_AGGREGATE_DATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::QUERY_AGGREGATE_DATA,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::QUERY_AGGREGATE_DATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3445,54 +3456,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/metrics/1/requests/{requestId}`
-        pub async fn send(self) -> Result<ResponseValue<types::RequestInfo>, Error> {
-            let Self { client, request_id, call_timeout } = self;
-            let request_id = request_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AGGREGATE_REQUEST_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/metrics/1/requests/{}", client.baseurl, encode_path(& request_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_AGGREGATE_REQUEST_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_AGGREGATE_REQUEST_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_AGGREGATE_REQUEST_STATUS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RequestInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, request_id, call_timeout } = self;
+                let request_id = request_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AGGREGATE_REQUEST_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/metrics/1/requests/{}", client.baseurl, encode_path(& request_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_AGGREGATE_REQUEST_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_AGGREGATE_REQUEST_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_AGGREGATE_REQUEST_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_AGGREGATE_REQUEST_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_AGGREGATE_REQUEST_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -13465,54 +13465,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/mms/2/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::MmsUnificationRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_MMS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/mms/2/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_MMS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_MMS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_MMS_MESSAGES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    types::ResponseEnvelopeMessageResponseMessageResponseDetails,
+                >,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::MmsUnificationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_MMS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/2/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_MMS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_MMS_MESSAGES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_MMS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_MMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_MMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13565,49 +13582,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/mms/1/advanced`
-        pub async fn send(self) -> Result<ResponseValue<types::SendResult>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::MmsAdvancedRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_MMS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/mms/1/advanced", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_MMS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_MMS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_MMS_MESSAGE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SendResult>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::MmsAdvancedRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_MMS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/1/advanced", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_MMS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_MMS_MESSAGE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_MMS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SEND_MMS_MESSAGE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_MMS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13690,66 +13720,46 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/mms/1/content`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UploadBinaryResult>, Error> {
-            let Self {
-                client,
-                x_content_id,
-                x_media_type,
-                x_validity_period_minutes,
-                body,
-                call_timeout,
-            } = self;
-            let x_content_id = x_content_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY,
-                    e,
-                ))?;
-            let x_media_type = x_media_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY,
-                    e,
-                ))?;
-            let x_validity_period_minutes = x_validity_period_minutes
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_BINARY,
-                    e,
-                ))?;
-            let url = format!("{}/mms/1/content", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
-            header_map
-                .append(
-                    "X-Content-Id",
-                    x_content_id
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::UPLOAD_BINARY,
-                            e,
-                        ))?,
-                );
-            header_map
-                .append(
-                    "X-Media-Type",
-                    x_media_type
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::UPLOAD_BINARY,
-                            e,
-                        ))?,
-                );
-            if let Some(value) = x_validity_period_minutes {
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UploadBinaryResult>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    x_content_id,
+                    x_media_type,
+                    x_validity_period_minutes,
+                    body,
+                    call_timeout,
+                } = self;
+                let x_content_id = x_content_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY,
+                        e,
+                    ))?;
+                let x_media_type = x_media_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY,
+                        e,
+                    ))?;
+                let x_validity_period_minutes = x_validity_period_minutes
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_BINARY,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/1/content", client.baseurl,);
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(3usize);
                 header_map
                     .append(
-                        "X-Validity-Period-Minutes",
-                        value
+                        "X-Content-Id",
+                        x_content_id
                             .to_string()
                             .try_into()
                             .map_err(|e| crate::call::invalid_request(
@@ -13757,45 +13767,74 @@ pub mod builder {
                                 e,
                             ))?,
                     );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
-                )
-                .body(body)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPLOAD_BINARY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPLOAD_BINARY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPLOAD_BINARY, response).await
+                header_map
+                    .append(
+                        "X-Media-Type",
+                        x_media_type
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::UPLOAD_BINARY,
+                                e,
+                            ))?,
+                    );
+                if let Some(value) = x_validity_period_minutes {
+                    header_map
+                        .append(
+                            "X-Validity-Period-Minutes",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::UPLOAD_BINARY,
+                                    e,
+                                ))?,
+                        );
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPLOAD_BINARY, response)
-                        .await
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        ::reqwest::header::HeaderValue::from_static(
+                            "application/octet-stream",
+                        ),
+                    )
+                    .body(body)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPLOAD_BINARY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPLOAD_BINARY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPLOAD_BINARY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPLOAD_BINARY, response)
+                            .await
+                    }
                 }
             }
         }
@@ -13864,68 +13903,79 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/mms/1/inbox/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsMoReportResponse>, Error> {
-            let Self { client, application_id, entity_id, limit, call_timeout } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_MMS_MESSAGES,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_MMS_MESSAGES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_MMS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/mms/1/inbox/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_INBOUND_MMS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_INBOUND_MMS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_INBOUND_MMS_MESSAGES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsMoReportResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_id, entity_id, limit, call_timeout } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_MMS_MESSAGES,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_MMS_MESSAGES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_MMS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/1/inbox/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_INBOUND_MMS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_INBOUND_MMS_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_INBOUND_MMS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_INBOUND_MMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_INBOUND_MMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -14039,98 +14089,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/mms/2/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/mms/2/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/2/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -14229,88 +14292,99 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/mms/1/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsReportResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/mms/1/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsReportResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/1/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -14557,168 +14631,184 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/mms/2/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::LogResponseMmsUnificationLogMmsOutboundContent>,
-            Error,
-        > {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                mcc,
-                message_id,
-                mnc,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mcc = mcc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mnc = mnc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/mms/2/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("mcc", &mcc))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("mnc", &mnc))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogResponseMmsUnificationLogMmsOutboundContent>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    mcc,
+                    message_id,
+                    mnc,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mcc = mcc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mnc = mnc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/2/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("mcc", &mcc))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("mnc", &mnc))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -14921,139 +15011,153 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/mms/1/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsMtLogsResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                entity_id,
-                from,
-                general_status,
-                limit,
-                mcc,
-                message_id,
-                mnc,
-                sent_since,
-                sent_until,
-                to,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mcc = mcc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mnc = mnc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/mms/1/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("mcc", &mcc))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("mnc", &mnc))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsMtLogsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    entity_id,
+                    from,
+                    general_status,
+                    limit,
+                    mcc,
+                    message_id,
+                    mnc,
+                    sent_since,
+                    sent_until,
+                    to,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mcc = mcc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mnc = mnc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/mms/1/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("mcc", &mcc))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("mnc", &mnc))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_GET_OUTBOUND_MMS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

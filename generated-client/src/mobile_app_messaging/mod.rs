@@ -11677,53 +11677,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/2/message/single`
-        pub async fn send(self) -> Result<ResponseValue<types::PushResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::PushRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
-                    e,
-                ))?;
-            let url = format!("{}/push/2/message/single", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::PushRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                        e,
+                    ))?;
+                let url = format!("{}/push/2/message/single", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_SINGLE_PUSH_NOTIFICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -11776,55 +11788,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/2/message/multi`
-        pub async fn send(self) -> Result<ResponseValue<types::PushResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PushRequestMulti::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/push/2/message/multi", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::PushRequestMulti::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/push/2/message/multi", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_MULTIPLE_PUSH_NOTIFICATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -11879,57 +11901,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/3/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushUnificationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PushUnificationRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_PUSH_NOTIFICATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/push/3/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_PUSH_NOTIFICATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_PUSH_NOTIFICATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_PUSH_NOTIFICATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushUnificationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::PushUnificationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_PUSH_NOTIFICATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/push/3/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_PUSH_NOTIFICATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_PUSH_NOTIFICATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_PUSH_NOTIFICATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_PUSH_NOTIFICATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_PUSH_NOTIFICATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -11956,48 +11987,56 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/push/1/applications`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/push/1/applications", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_APPLICATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_APPLICATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_PUSH_APPLICATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApplicationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/push/1/applications", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_APPLICATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_PUSH_APPLICATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_APPLICATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_PUSH_APPLICATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_APPLICATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -12054,69 +12093,80 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationsResponse>, Error> {
-            let Self {
-                client,
-                application_code,
-                use_app_code_as_app_id,
-                call_timeout,
-            } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_APPLICATION,
-                    e,
-                ))?;
-            let use_app_code_as_app_id = use_app_code_as_app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_APPLICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}", client.baseurl, encode_path(&
-                application_code.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "useAppCodeAsAppId",
-                        &use_app_code_as_app_id,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_PUSH_APPLICATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApplicationsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_code,
+                    use_app_code_as_app_id,
+                    call_timeout,
+                } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_APPLICATION,
+                        e,
+                    ))?;
+                let use_app_code_as_app_id = use_app_code_as_app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}", client.baseurl, encode_path(&
+                    application_code.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "useAppCodeAsAppId",
+                            &use_app_code_as_app_id,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_PUSH_APPLICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_PUSH_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -12157,51 +12207,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/statistics`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatisticsResponse>, Error> {
-            let Self { client, bulk_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_STATISTICS,
-                    e,
-                ))?;
-            let url = format!("{}/push/1/statistics", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_STATISTICS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_STATISTICS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_PUSH_STATISTICS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatisticsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_STATISTICS,
+                        e,
+                    ))?;
+                let url = format!("{}/push/1/statistics", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_STATISTICS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_PUSH_STATISTICS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_STATISTICS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_PUSH_STATISTICS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_STATISTICS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -12270,60 +12331,71 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiReportsResponse>, Error> {
-            let Self { client, bulk_id, limit, message_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/push/1/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_PUSH_REPORTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiReportsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, limit, message_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/push/1/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_PUSH_REPORTS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_PUSH_REPORTS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -12362,54 +12434,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/inbox/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MoReportsResponse>, Error> {
-            let Self { client, limit, call_timeout } = self;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RECEIVE_PUSH_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/push/1/inbox/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RECEIVE_PUSH_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RECEIVE_PUSH_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RECEIVE_PUSH_MESSAGES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MoReportsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, limit, call_timeout } = self;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RECEIVE_PUSH_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/push/1/inbox/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RECEIVE_PUSH_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RECEIVE_PUSH_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RECEIVE_PUSH_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RECEIVE_PUSH_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RECEIVE_PUSH_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -12523,98 +12603,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/3/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/push/3/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/push/3/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_PUSH_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -12831,151 +12924,170 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/3/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LogResponseLogPushOutboundContent>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                message_id,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/push/3/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogResponseLogPushOutboundContent>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    message_id,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/push/3/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_PUSH_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13018,56 +13130,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConfigurationsResponse>, Error> {
-            let Self { client, application_code, call_timeout } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_ALL_CONFIGURATIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations", client.baseurl, encode_path(&
-                application_code.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LIST_ALL_CONFIGURATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LIST_ALL_CONFIGURATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::LIST_ALL_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConfigurationsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_code, call_timeout } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_ALL_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations", client.baseurl,
+                    encode_path(& application_code.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LIST_ALL_CONFIGURATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::LIST_ALL_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LIST_ALL_CONFIGURATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::LIST_ALL_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LIST_ALL_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13110,56 +13230,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/1/applications/{applicationCode}/configurations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConfigurationResponse>, Error> {
-            let Self { client, application_code, call_timeout } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_A_NEW_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations", client.baseurl, encode_path(&
-                application_code.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_A_NEW_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_A_NEW_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_A_NEW_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_code, call_timeout } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_A_NEW_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations", client.baseurl,
+                    encode_path(& application_code.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_A_NEW_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_A_NEW_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_A_NEW_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_A_NEW_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_A_NEW_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13218,62 +13346,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ConfigurationResponse>, Error> {
-            let Self { client, application_code, configuration_key, call_timeout } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations/{}", client.baseurl,
-                encode_path(& application_code.to_string()), encode_path(&
-                configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_A_SINGLE_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_A_SINGLE_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_A_SINGLE_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_code, configuration_key, call_timeout } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations/{}", client.baseurl,
+                    encode_path(& application_code.to_string()), encode_path(&
+                    configuration_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_A_SINGLE_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_A_SINGLE_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_A_SINGLE_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_A_SINGLE_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_A_SINGLE_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13332,54 +13468,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, application_code, configuration_key, call_timeout } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_THE_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_THE_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations/{}", client.baseurl,
-                encode_path(& application_code.to_string()), encode_path(&
-                configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_THE_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_THE_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_THE_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_code, configuration_key, call_timeout } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_THE_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_THE_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations/{}", client.baseurl,
+                    encode_path(& application_code.to_string()), encode_path(&
+                    configuration_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_THE_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_THE_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_THE_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13438,54 +13582,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions`
-        pub async fn send(self) -> Result<ResponseValue<types::ActionsResponse>, Error> {
-            let Self { client, application_code, configuration_key, call_timeout } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_ALL_ACTIONS,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_ALL_ACTIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations/{}/actions", client.baseurl,
-                encode_path(& application_code.to_string()), encode_path(&
-                configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LIST_ALL_ACTIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LIST_ALL_ACTIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::LIST_ALL_ACTIONS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ActionsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, application_code, configuration_key, call_timeout } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_ALL_ACTIONS,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_ALL_ACTIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations/{}/actions", client
+                    .baseurl, encode_path(& application_code.to_string()), encode_path(&
+                    configuration_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LIST_ALL_ACTIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::LIST_ALL_ACTIONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LIST_ALL_ACTIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::LIST_ALL_ACTIONS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LIST_ALL_ACTIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13568,69 +13725,85 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions`
-        pub async fn send(self) -> Result<ResponseValue<types::ActionResponse>, Error> {
-            let Self {
-                client,
-                application_code,
-                configuration_key,
-                body,
-                call_timeout,
-            } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NEW_ACTION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NEW_ACTION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ActionRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NEW_ACTION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations/{}/actions", client.baseurl,
-                encode_path(& application_code.to_string()), encode_path(&
-                configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_NEW_ACTION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_NEW_ACTION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_NEW_ACTION, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ActionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_code,
+                    configuration_key,
+                    body,
+                    call_timeout,
+                } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NEW_ACTION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NEW_ACTION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ActionRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NEW_ACTION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations/{}/actions", client
+                    .baseurl, encode_path(& application_code.to_string()), encode_path(&
+                    configuration_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_NEW_ACTION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_NEW_ACTION, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_NEW_ACTION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_NEW_ACTION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_NEW_ACTION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13703,62 +13876,71 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/push/1/applications/{applicationCode}/configurations/{configurationKey}/actions/{actionKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self {
-                client,
-                application_code,
-                configuration_key,
-                action_key,
-                call_timeout,
-            } = self;
-            let application_code = application_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ACTION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ACTION,
-                    e,
-                ))?;
-            let action_key = action_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_ACTION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/applications/{}/configurations/{}/actions/{}", client.baseurl,
-                encode_path(& application_code.to_string()), encode_path(&
-                configuration_key.to_string()), encode_path(& action_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_ACTION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_ACTION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_ACTION, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_code,
+                    configuration_key,
+                    action_key,
+                    call_timeout,
+                } = self;
+                let application_code = application_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ACTION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ACTION,
+                        e,
+                    ))?;
+                let action_key = action_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_ACTION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/applications/{}/configurations/{}/actions/{}", client
+                    .baseurl, encode_path(& application_code.to_string()), encode_path(&
+                    configuration_key.to_string()), encode_path(& action_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_ACTION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_ACTION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_ACTION, response)
+                            .await
+                    }
                 }
             }
         }
@@ -13830,66 +14012,76 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/push/1/inbox/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DeletionAcceptedResponse>, Error> {
-            let Self { client, bulk_id, campaign_id, message_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                    e,
-                ))?;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/push/1/inbox/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeletionAcceptedResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, campaign_id, message_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                        e,
+                    ))?;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/push/1/inbox/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("campaignId", &campaign_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_PUSH_INBOX_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_PUSH_INBOX_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13977,81 +14169,91 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/push/1/user/{externalUserId}/inbox/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DeletionAcceptedResponse>, Error> {
-            let Self {
-                client,
-                external_user_id,
-                bulk_id,
-                campaign_id,
-                message_id,
-                call_timeout,
-            } = self;
-            let external_user_id = external_user_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                    e,
-                ))?;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/push/1/user/{}/inbox/messages", client.baseurl, encode_path(&
-                external_user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeletionAcceptedResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    external_user_id,
+                    bulk_id,
+                    campaign_id,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let external_user_id = external_user_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                        e,
+                    ))?;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/push/1/user/{}/inbox/messages", client.baseurl, encode_path(&
+                    external_user_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("campaignId", &campaign_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_PUSH_INBOX_USER_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -5651,66 +5651,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/moments/1/flows/{campaignId}/participants`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AddFlowParticipantsResponse>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_FLOW_PARTICIPANTS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AddFlowParticipantsRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_FLOW_PARTICIPANTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/moments/1/flows/{}/participants", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_FLOW_PARTICIPANTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_FLOW_PARTICIPANTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::ADD_FLOW_PARTICIPANTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AddFlowParticipantsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_FLOW_PARTICIPANTS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AddFlowParticipantsRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_FLOW_PARTICIPANTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/moments/1/flows/{}/participants", client.baseurl, encode_path(&
+                    campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_FLOW_PARTICIPANTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_FLOW_PARTICIPANTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_FLOW_PARTICIPANTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_FLOW_PARTICIPANTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_FLOW_PARTICIPANTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5792,83 +5800,96 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/moments/1/flows/{campaignId}/participants/report`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::FlowParticipantsReportResponse>, Error> {
-            let Self {
-                client,
-                campaign_id,
-                application_id,
-                entity_id,
-                operation_id,
-                call_timeout,
-            } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                    e,
-                ))?;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                    e,
-                ))?;
-            let operation_id = operation_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/moments/1/flows/{}/participants/report", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("operationId", &operation_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FlowParticipantsReportResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    campaign_id,
+                    application_id,
+                    entity_id,
+                    operation_id,
+                    call_timeout,
+                } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                        e,
+                    ))?;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                        e,
+                    ))?;
+                let operation_id = operation_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/moments/1/flows/{}/participants/report", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("operationId", &operation_id),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_FLOW_PARTICIPANTS_ADDED_REPORT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5977,83 +5998,93 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/communication/1/flows/{campaignId}/participants`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self {
-                client,
-                campaign_id,
-                email,
-                external_id,
-                phone,
-                body,
-                call_timeout,
-            } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    e,
-                ))?;
-            let email = email
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    e,
-                ))?;
-            let phone = phone
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::FlowPersonRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/communication/1/flows/{}/participants", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("email", &email))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("phone", &phone))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_PEOPLE_TO_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_PEOPLE_TO_FLOW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    campaign_id,
+                    email,
+                    external_id,
+                    phone,
+                    body,
+                    call_timeout,
+                } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        e,
+                    ))?;
+                let email = email
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        e,
+                    ))?;
+                let phone = phone
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::FlowPersonRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/communication/1/flows/{}/participants", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("email", &email))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("phone", &phone))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_PEOPLE_TO_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_PEOPLE_TO_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6136,66 +6167,83 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/communication/1/flows/{campaignId}/participants`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, email, external_id, phone, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                    e,
-                ))?;
-            let email = email
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                    e,
-                ))?;
-            let phone = phone
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/communication/1/flows/{}/participants", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("email", &email))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("phone", &phone))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REMOVE_PEOPLE_FROM_FLOW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    campaign_id,
+                    email,
+                    external_id,
+                    phone,
+                    call_timeout,
+                } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                        e,
+                    ))?;
+                let email = email
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                        e,
+                    ))?;
+                let phone = phone
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/communication/1/flows/{}/participants", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("email", &email))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("phone", &phone))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_PEOPLE_FROM_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6274,61 +6322,83 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/forms/1/forms`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiFormListDto>, Error> {
-            let Self { client, form_status, form_type, limit, offset, call_timeout } = self;
-            let form_status = form_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FORMS,
-                    e,
-                ))?;
-            let form_type = form_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FORMS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FORMS,
-                    e,
-                ))?;
-            let offset = offset
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FORMS,
-                    e,
-                ))?;
-            let url = format!("{}/forms/1/forms", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("formStatus", &form_status))
-                .query(&progenitor_client::QueryParam::new("formType", &form_type))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FORMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FORMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_FORMS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiFormListDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    form_status,
+                    form_type,
+                    limit,
+                    offset,
+                    call_timeout,
+                } = self;
+                let form_status = form_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FORMS,
+                        e,
+                    ))?;
+                let form_type = form_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FORMS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FORMS,
+                        e,
+                    ))?;
+                let offset = offset
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FORMS,
+                        e,
+                    ))?;
+                let url = format!("{}/forms/1/forms", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("formStatus", &form_status),
+                    )
+                    .query(&progenitor_client::QueryParam::new("formType", &form_type))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FORMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_FORMS, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FORMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_FORMS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_FORMS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -6368,42 +6438,57 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/forms/1/forms/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ApiFormDto>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FORM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/forms/1/forms/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FORM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FORM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_FORM, response).await,
-                _ => crate::call::failure(&super::operations::GET_FORM, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiFormDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FORM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/forms/1/forms/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FORM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FORM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_FORM, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_FORM, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -6443,53 +6528,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/forms/1/forms/{id}/views`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiStatusResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::INCREMENT_VIEW_COUNT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/forms/1/forms/{}/views", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::INCREMENT_VIEW_COUNT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::INCREMENT_VIEW_COUNT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::INCREMENT_VIEW_COUNT, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::INCREMENT_VIEW_COUNT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/forms/1/forms/{}/views", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::INCREMENT_VIEW_COUNT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::INCREMENT_VIEW_COUNT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::INCREMENT_VIEW_COUNT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::INCREMENT_VIEW_COUNT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::INCREMENT_VIEW_COUNT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6573,101 +6669,112 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/forms/1/forms/{id}/data`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApiStatusResponse>, Error> {
-            let Self {
-                client,
-                id,
-                ib_submission_form_campaign,
-                ib_submission_source,
-                body,
-                call_timeout,
-            } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_FORM_DATA,
-                    e,
-                ))?;
-            let ib_submission_form_campaign = ib_submission_form_campaign
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_FORM_DATA,
-                    e,
-                ))?;
-            let ib_submission_source = ib_submission_source
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_FORM_DATA,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_FORM_DATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/forms/1/forms/{}/data", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            if let Some(value) = ib_submission_form_campaign {
-                header_map
-                    .append(
-                        "ib-submission-form-campaign",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
-                                &super::operations::SUBMIT_FORM_DATA,
-                                e,
-                            ))?,
-                    );
-            }
-            if let Some(value) = ib_submission_source {
-                header_map
-                    .append(
-                        "ib-submission-source",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
-                                &super::operations::SUBMIT_FORM_DATA,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_FORM_DATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_FORM_DATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SUBMIT_FORM_DATA, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApiStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    id,
+                    ib_submission_form_campaign,
+                    ib_submission_source,
+                    body,
+                    call_timeout,
+                } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_FORM_DATA,
+                        e,
+                    ))?;
+                let ib_submission_form_campaign = ib_submission_form_campaign
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_FORM_DATA,
+                        e,
+                    ))?;
+                let ib_submission_source = ib_submission_source
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_FORM_DATA,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_FORM_DATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/forms/1/forms/{}/data", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                if let Some(value) = ib_submission_form_campaign {
+                    header_map
+                        .append(
+                            "ib-submission-form-campaign",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::SUBMIT_FORM_DATA,
+                                    e,
+                                ))?,
+                        );
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SUBMIT_FORM_DATA, response)
-                        .await
+                if let Some(value) = ib_submission_source {
+                    header_map
+                        .append(
+                            "ib-submission-source",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::SUBMIT_FORM_DATA,
+                                    e,
+                                ))?,
+                        );
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_FORM_DATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_FORM_DATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SUBMIT_FORM_DATA, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_FORM_DATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

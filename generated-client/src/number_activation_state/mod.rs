@@ -1023,123 +1023,136 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-activation-state/1/network-reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageReportMetadata>, Error> {
-            let Self {
-                client,
-                date_from,
-                date_to,
-                generated_date_from,
-                generated_date_to,
-                network_id,
-                network_name,
-                page,
-                report_id,
-                size,
-                call_timeout,
-            } = self;
-            let date_from = date_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let date_to = date_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let generated_date_from = generated_date_from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let generated_date_to = generated_date_to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let network_id = network_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let network_name = network_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let report_id = report_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-activation-state/1/network-reports", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("dateFrom", &date_from))
-                .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "generatedDateFrom",
-                        &generated_date_from,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "generatedDateTo",
-                        &generated_date_to,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("networkId", &network_id))
-                .query(&progenitor_client::QueryParam::new("networkName", &network_name))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("reportId", &report_id))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_REPORTS_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_REPORTS_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_REPORTS_METADATA, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageReportMetadata>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    date_from,
+                    date_to,
+                    generated_date_from,
+                    generated_date_to,
+                    network_id,
+                    network_name,
+                    page,
+                    report_id,
+                    size,
+                    call_timeout,
+                } = self;
+                let date_from = date_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let date_to = date_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let generated_date_from = generated_date_from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let generated_date_to = generated_date_to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let network_id = network_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let network_name = network_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let report_id = report_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-activation-state/1/network-reports", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("dateFrom", &date_from))
+                    .query(&progenitor_client::QueryParam::new("dateTo", &date_to))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generatedDateFrom",
+                            &generated_date_from,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generatedDateTo",
+                            &generated_date_to,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("networkId", &network_id))
+                    .query(
+                        &progenitor_client::QueryParam::new("networkName", &network_name),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("reportId", &report_id))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_REPORTS_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_REPORTS_METADATA,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_REPORTS_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_REPORTS_METADATA,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_REPORTS_METADATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1204,60 +1217,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-activation-state/1/network-reports/{reportId}/records`
-        pub async fn send(self) -> Result<ResponseValue<types::PageReports>, Error> {
-            let Self { client, report_id, page, size, call_timeout } = self;
-            let report_id = report_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SINGLE_REPORT,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SINGLE_REPORT,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SINGLE_REPORT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-activation-state/1/network-reports/{}/records", client
-                .baseurl, encode_path(& report_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SINGLE_REPORT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SINGLE_REPORT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SINGLE_REPORT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, report_id, page, size, call_timeout } = self;
+                let report_id = report_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SINGLE_REPORT,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SINGLE_REPORT,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SINGLE_REPORT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-activation-state/1/network-reports/{}/records", client
+                    .baseurl, encode_path(& report_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SINGLE_REPORT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SINGLE_REPORT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SINGLE_REPORT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SINGLE_REPORT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SINGLE_REPORT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -34854,107 +34854,120 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/1/numbers/available`
-        pub async fn send(self) -> Result<ResponseValue<types::NumbersResponse>, Error> {
-            let Self {
-                client,
-                capabilities,
-                country,
-                limit,
-                npa,
-                number,
-                nxx,
-                page,
-                state,
-                call_timeout,
-            } = self;
-            let capabilities = capabilities
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let country = country
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let npa = npa
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let number = number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let nxx = nxx
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let state = state
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            let url = format!("{}/numbers/1/numbers/available", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("capabilities", &capabilities),
-                )
-                .query(&progenitor_client::QueryParam::new("country", &country))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("npa", &npa))
-                .query(&progenitor_client::QueryParam::new("number", &number))
-                .query(&progenitor_client::QueryParam::new("nxx", &nxx))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("state", &state))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_AVAILABLE_NUMBERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_AVAILABLE_NUMBERS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumbersResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    capabilities,
+                    country,
+                    limit,
+                    npa,
+                    number,
+                    nxx,
+                    page,
+                    state,
+                    call_timeout,
+                } = self;
+                let capabilities = capabilities
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let country = country
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let npa = npa
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let number = number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let nxx = nxx
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let state = state
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                let url = format!("{}/numbers/1/numbers/available", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "capabilities",
+                            &capabilities,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("country", &country))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("npa", &npa))
+                    .query(&progenitor_client::QueryParam::new("number", &number))
+                    .query(&progenitor_client::QueryParam::new("nxx", &nxx))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("state", &state))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_AVAILABLE_NUMBERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_AVAILABLE_NUMBERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_AVAILABLE_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_AVAILABLE_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35020,61 +35033,74 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/1/numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::NumbersResponse>, Error> {
-            let Self { client, limit, number, page, call_timeout } = self;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_OWNED_NUMBERS,
-                    e,
-                ))?;
-            let number = number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_OWNED_NUMBERS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_OWNED_NUMBERS,
-                    e,
-                ))?;
-            let url = format!("{}/numbers/1/numbers", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("number", &number))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LIST_OWNED_NUMBERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LIST_OWNED_NUMBERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::LIST_OWNED_NUMBERS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumbersResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, limit, number, page, call_timeout } = self;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_OWNED_NUMBERS,
+                        e,
+                    ))?;
+                let number = number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_OWNED_NUMBERS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_OWNED_NUMBERS,
+                        e,
+                    ))?;
+                let url = format!("{}/numbers/1/numbers", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("number", &number))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LIST_OWNED_NUMBERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::LIST_OWNED_NUMBERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LIST_OWNED_NUMBERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::LIST_OWNED_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LIST_OWNED_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35129,43 +35155,57 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/1/numbers`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PurchaseNumberRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PURCHASE_NUMBER,
-                    e,
-                ))?;
-            let url = format!("{}/numbers/1/numbers", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PURCHASE_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PURCHASE_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                201u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::PURCHASE_NUMBER, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::PurchaseNumberRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PURCHASE_NUMBER,
+                        e,
+                    ))?;
+                let url = format!("{}/numbers/1/numbers", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PURCHASE_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PURCHASE_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    201u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PURCHASE_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35206,54 +35246,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/1/numbers/{numberKey}`
-        pub async fn send(self) -> Result<ResponseValue<types::NumberResponse>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SINGLE_OWNED_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SINGLE_OWNED_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SINGLE_OWNED_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SINGLE_OWNED_NUMBER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumberResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SINGLE_OWNED_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SINGLE_OWNED_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SINGLE_OWNED_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SINGLE_OWNED_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SINGLE_OWNED_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SINGLE_OWNED_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35322,61 +35372,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/1/numbers/{numberKey}`
-        pub async fn send(self) -> Result<ResponseValue<types::NumberResponse>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_OWNED_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateOwnedNumberRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_OWNED_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_OWNED_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_OWNED_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_OWNED_NUMBER, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumberResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_OWNED_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateOwnedNumberRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_OWNED_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_OWNED_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_OWNED_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_OWNED_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_OWNED_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_OWNED_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35417,45 +35480,53 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/1/numbers/{numberKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CANCEL_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CANCEL_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CANCEL_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::CANCEL_NUMBER, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CANCEL_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/1/numbers/{}", client.baseurl, encode_path(& number_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CANCEL_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CANCEL_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::CANCEL_NUMBER, response)
+                            .await
+                    }
                 }
             }
         }
@@ -35520,68 +35591,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/sms`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MoConfigurations>, Error> {
-            let Self { client, number_key, limit, page, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MoConfigurations>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, limit, page, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LIST_CONFIGURATIONS_FOR_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35650,65 +35729,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/sms`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::StoredMoConfiguration::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MODIFY_SMS_CONFIGURATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::MODIFY_SMS_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StoredMoConfiguration>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::StoredMoConfiguration::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::MODIFY_SMS_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::MODIFY_SMS_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35775,65 +35863,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/sms`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NEW_CONFIGURATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::MoConfiguration::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NEW_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_NEW_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_NEW_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_NEW_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StoredMoConfiguration>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NEW_CONFIGURATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::MoConfiguration::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NEW_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/sms", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_NEW_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_NEW_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_NEW_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_NEW_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_NEW_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -35890,61 +35986,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/sms/{configurationKey}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StoredMoConfiguration>, Error> {
-            let Self { client, number_key, configuration_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SINGLE_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SINGLE_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/sms/{}", client.baseurl, encode_path(&
-                number_key.to_string()), encode_path(& configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SINGLE_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SINGLE_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SINGLE_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StoredMoConfiguration>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, configuration_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SINGLE_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SINGLE_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/sms/{}", client.baseurl, encode_path(&
+                    number_key.to_string()), encode_path(& configuration_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SINGLE_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SINGLE_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SINGLE_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SINGLE_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SINGLE_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36001,53 +36106,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/sms/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key, configuration_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/sms/{}", client.baseurl, encode_path(&
-                number_key.to_string()), encode_path(& configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, configuration_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/sms/{}", client.baseurl, encode_path(&
+                    number_key.to_string()), encode_path(& configuration_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36112,68 +36226,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/mms`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfigurations>, Error> {
-            let Self { client, number_key, limit, page, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/mms", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_MMS_CONFIGURATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_MMS_CONFIGURATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_MMS_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsConfigurations>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, limit, page, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/mms", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_MMS_CONFIGURATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_MMS_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_MMS_CONFIGURATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_MMS_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_MMS_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36240,65 +36362,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/mms`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::MmsConfiguration::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/mms", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_MMS_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsConfiguration>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::MmsConfiguration::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/mms", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_MMS_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36355,61 +36485,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
-            let Self { client, number_key, configuration_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
-                number_key.to_string()), encode_path(& configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_MMS_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsConfiguration>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, configuration_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
+                    number_key.to_string()), encode_path(& configuration_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_MMS_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36492,70 +36631,79 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MmsConfiguration>, Error> {
-            let Self { client, number_key, configuration_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::MmsConfiguration::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
-                number_key.to_string()), encode_path(& configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_MMS_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MmsConfiguration>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, configuration_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::MmsConfiguration::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
+                    number_key.to_string()), encode_path(& configuration_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_MMS_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36612,53 +36760,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/mms/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key, configuration_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
-                number_key.to_string()), encode_path(& configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_MMS_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_MMS_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_MMS_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, configuration_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/mms/{}", client.baseurl, encode_path(&
+                    number_key.to_string()), encode_path(& configuration_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_MMS_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_MMS_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_MMS_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36699,54 +36856,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceSetup>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_VOICE_SETUP_ON_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_VOICE_SETUP_ON_NUMBER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::VoiceSetup>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_VOICE_SETUP_ON_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_VOICE_SETUP_ON_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36811,61 +36978,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(self) -> Result<ResponseValue<types::VoiceSetup>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::VoiceSetup::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::VoiceSetup>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::VoiceSetup::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_VOICE_SETUP_ON_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -36930,52 +37109,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::VoiceSetup::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                201u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::VoiceSetup::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    201u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_VOICE_SETUP_ON_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37016,48 +37207,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(& number_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_VOICE_SETUP_ON_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37098,43 +37297,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CNAM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
-                number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CNAM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CNAM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_CNAM, response).await,
-                _ => crate::call::failure(&super::operations::GET_CNAM, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Cnam>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CNAM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CNAM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CNAM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CNAM, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CNAM, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -37194,53 +37408,65 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CNAM,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::Cnam::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CNAM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
-                number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CNAM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CNAM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_CNAM, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Cnam>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CNAM,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| types::Cnam::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CNAM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CNAM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_CNAM, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CNAM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_CNAM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_CNAM, response)
+                            .await
+                    }
                 }
             }
         }
@@ -37301,53 +37527,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CNAM,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::Cnam::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CNAM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
-                number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CNAM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CNAM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_CNAM, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Cnam>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CNAM,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| types::Cnam::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CNAM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CNAM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_CNAM, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CNAM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_CNAM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_CNAM, response)
+                            .await
+                    }
                 }
             }
         }
@@ -37388,46 +37626,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice/cnam`
-        pub async fn send(self) -> Result<ResponseValue<types::Cnam>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CNAM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
-                number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CNAM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CNAM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_CNAM, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Cnam>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CNAM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/cnam", client.baseurl, encode_path(&
+                    number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CNAM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_CNAM, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CNAM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_CNAM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_CNAM, response)
+                            .await
+                    }
                 }
             }
         }
@@ -37468,50 +37718,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/cnam/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PublicCnamStatus>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CNAM_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/cnam/status", client.baseurl,
-                encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CNAM_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CNAM_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CNAM_STATUS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PublicCnamStatus>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CNAM_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/cnam/status", client.baseurl,
+                    encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CNAM_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CNAM_STATUS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CNAM_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CNAM_STATUS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CNAM_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37572,63 +37833,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service/validate-address`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ValidateAddressResponse>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::Address::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/emergency-service/validate-address",
-                client.baseurl, encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VALIDATE_EMERGENCY_SERVICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VALIDATE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ValidateAddressResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| types::Address::try_from(v).map_err(|e| e.to_string()))
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/emergency-service/validate-address",
+                    client.baseurl, encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VALIDATE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VALIDATE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37669,56 +37938,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
-                encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMERGENCY_SERVICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmergencyAddress>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
+                    encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMERGENCY_SERVICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37785,65 +38062,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::EmergencyAddress::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
-                encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_EMERGENCY_SERVICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmergencyAddress>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::EmergencyAddress::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
+                    encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_EMERGENCY_SERVICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -37910,65 +38195,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key, body, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::EmergencyAddress::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
-                encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_EMERGENCY_SERVICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmergencyAddress>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, body, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::EmergencyAddress::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
+                    encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_EMERGENCY_SERVICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38009,56 +38302,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddress>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
-                encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_EMERGENCY_SERVICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_EMERGENCY_SERVICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmergencyAddress>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/emergency-service", client.baseurl,
+                    encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_EMERGENCY_SERVICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_EMERGENCY_SERVICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_EMERGENCY_SERVICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_EMERGENCY_SERVICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38099,56 +38400,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/numbers/2/numbers/{numberKey}/voice/emergency-service/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EmergencyAddressStatus>, Error> {
-            let Self { client, number_key, call_timeout } = self;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EMERGENCY_SERVICE_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/numbers/2/numbers/{}/voice/emergency-service/status", client.baseurl,
-                encode_path(& number_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EMERGENCY_SERVICE_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EMERGENCY_SERVICE_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EMERGENCY_SERVICE_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmergencyAddressStatus>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, number_key, call_timeout } = self;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/numbers/2/numbers/{}/voice/emergency-service/status", client
+                    .baseurl, encode_path(& number_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EMERGENCY_SERVICE_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EMERGENCY_SERVICE_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38304,107 +38613,123 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageResponseBrand>, Error> {
-            let Self {
-                client,
-                application_id,
-                entity_id,
-                id,
-                name_like,
-                page,
-                reference_id,
-                size,
-                sort,
-                type_,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let name_like = name_like
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let reference_id = reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            let url = format!("{}/number-registration/1/brands", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("nameLike", &name_like))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("referenceId", &reference_id))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRANDS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRANDS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_BRANDS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponseBrand>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    entity_id,
+                    id,
+                    name_like,
+                    page,
+                    reference_id,
+                    size,
+                    sort,
+                    type_,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let name_like = name_like
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let reference_id = reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                let url = format!("{}/number-registration/1/brands", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(&progenitor_client::QueryParam::new("nameLike", &name_like))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new("referenceId", &reference_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRANDS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_BRANDS, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRANDS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_BRANDS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_BRANDS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -38441,45 +38766,56 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands`
-        pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_BRAND,
-                    e,
-                ))?;
-            let url = format!("{}/number-registration/1/brands", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_BRAND,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_BRAND,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_BRAND, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Brand>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_BRAND,
+                        e,
+                    ))?;
+                let url = format!("{}/number-registration/1/brands", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_BRAND,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_BRAND, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_BRAND,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_BRAND, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_BRAND, response)
+                            .await
+                    }
                 }
             }
         }
@@ -38519,45 +38855,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
-                brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRAND,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRAND,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_BRAND, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Brand>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
+                    brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRAND,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_BRAND, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRAND,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_BRAND, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_BRAND, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -38607,56 +38956,68 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Brand>, Error> {
-            let Self { client, brand_id, body, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BRAND,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BRAND,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
-                brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_BRAND,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_BRAND,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_BRAND, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Brand>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, body, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BRAND,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BRAND,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
+                    brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_BRAND,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                202u16 => {
-                    crate::call::json(&super::operations::UPDATE_BRAND, response).await
-                }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_BRAND, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_BRAND,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_BRAND, response)
+                            .await
+                    }
+                    202u16 => {
+                        crate::call::json(&super::operations::UPDATE_BRAND, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_BRAND, response)
+                            .await
+                    }
                 }
             }
         }
@@ -38696,45 +39057,53 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/number-registration/1/brands/{brandId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_BRAND,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
-                brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_BRAND,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_BRAND,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_BRAND, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_BRAND,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}", client.baseurl, encode_path(&
+                    brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_BRAND,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_BRAND,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_BRAND, response)
+                            .await
+                    }
                 }
             }
         }
@@ -38774,45 +39143,56 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/register`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REGISTER_BRAND,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/register", client.baseurl,
-                encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REGISTER_BRAND,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REGISTER_BRAND,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::REGISTER_BRAND, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REGISTER_BRAND,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/register", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REGISTER_BRAND,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REGISTER_BRAND,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REGISTER_BRAND,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38852,56 +39232,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/registrar-statuses`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::BrandStatus>>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_REGISTRAR_STATUSES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/registrar-statuses", client.baseurl,
-                encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRAND_REGISTRAR_STATUSES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRAND_REGISTRAR_STATUSES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_BRAND_REGISTRAR_STATUSES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::BrandStatus>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/registrar-statuses", client
+                    .baseurl, encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BRAND_REGISTRAR_STATUSES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BRAND_REGISTRAR_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -38941,48 +39329,56 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/brand-auth-verification`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BRAND_AUTH_VERIFICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/brand-auth-verification", client
-                .baseurl, encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::BRAND_AUTH_VERIFICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::BRAND_AUTH_VERIFICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::BRAND_AUTH_VERIFICATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BRAND_AUTH_VERIFICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/brand-auth-verification", client
+                    .baseurl, encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::BRAND_AUTH_VERIFICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::BRAND_AUTH_VERIFICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::BRAND_AUTH_VERIFICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39022,48 +39418,56 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/resend2fa`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/resend2fa", client.baseurl,
-                encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/resend2fa", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESEND_2FA_MAIL_BRAND_AUTH,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39129,62 +39533,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/appeal`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BrandAppealResponse>, Error> {
-            let Self { client, brand_id, body, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_BRAND_APPEAL,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BrandAppealRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_BRAND_APPEAL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/appeal", client.baseurl,
-                encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_BRAND_APPEAL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_BRAND_APPEAL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::SUBMIT_BRAND_APPEAL, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BrandAppealResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, body, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_BRAND_APPEAL,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BrandAppealRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_BRAND_APPEAL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/appeal", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_BRAND_APPEAL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SUBMIT_BRAND_APPEAL,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_BRAND_APPEAL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::SUBMIT_BRAND_APPEAL,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_BRAND_APPEAL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39224,50 +39639,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/appeals`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BrandAppealsResponse>, Error> {
-            let Self { client, brand_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_APPEALS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/appeals", client.baseurl,
-                encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRAND_APPEALS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRAND_APPEALS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_BRAND_APPEALS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BrandAppealsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_APPEALS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/appeals", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRAND_APPEALS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_BRAND_APPEALS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRAND_APPEALS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_BRAND_APPEALS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BRAND_APPEALS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39346,67 +39775,79 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageResponseBrandVet>, Error> {
-            let Self { client, brand_id, page, size, sort, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_VETS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_VETS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_VETS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_VETS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/vets", client.baseurl, encode_path(&
-                brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRAND_VETS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRAND_VETS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_BRAND_VETS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponseBrandVet>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, page, size, sort, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_VETS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_VETS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_VETS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_VETS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/vets", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRAND_VETS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_BRAND_VETS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRAND_VETS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_BRAND_VETS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BRAND_VETS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39466,52 +39907,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/brands/{brandId}/vets`
-        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, body, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VET_BRAND,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::BrandVet::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VET_BRAND,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/vets", client.baseurl, encode_path(&
-                brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VET_BRAND,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VET_BRAND,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::VET_BRAND, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BrandVet>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, body, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VET_BRAND,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BrandVet::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VET_BRAND,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/vets", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VET_BRAND,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::VET_BRAND, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VET_BRAND,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(&super::operations::VET_BRAND, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::VET_BRAND, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -39563,52 +40019,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets/{vetId}`
-        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, vet_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_VET,
-                    e,
-                ))?;
-            let vet_id = vet_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_VET,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/vets/{}", client.baseurl,
-                encode_path(& brand_id.to_string()), encode_path(& vet_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRAND_VET,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRAND_VET,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_BRAND_VET, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BrandVet>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, vet_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_VET,
+                        e,
+                    ))?;
+                let vet_id = vet_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_VET,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/vets/{}", client.baseurl,
+                    encode_path(& brand_id.to_string()), encode_path(& vet_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRAND_VET,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_BRAND_VET, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRAND_VET,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_BRAND_VET, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_BRAND_VET, response)
+                            .await
+                    }
                 }
             }
         }
@@ -39681,60 +40149,76 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}/vets/{vetId}`
-        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, vet_id, body, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BRAND_VET,
-                    e,
-                ))?;
-            let vet_id = vet_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BRAND_VET,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::BrandVet::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_BRAND_VET,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/vets/{}", client.baseurl,
-                encode_path(& brand_id.to_string()), encode_path(& vet_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_BRAND_VET,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_BRAND_VET,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_BRAND_VET, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BrandVet>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, vet_id, body, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BRAND_VET,
+                        e,
+                    ))?;
+                let vet_id = vet_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BRAND_VET,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BrandVet::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_BRAND_VET,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/vets/{}", client.baseurl,
+                    encode_path(& brand_id.to_string()), encode_path(& vet_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_BRAND_VET,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_BRAND_VET, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_BRAND_VET,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_BRAND_VET, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_BRAND_VET,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39787,60 +40271,70 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/brands/{brandId}/vets/import`
-        pub async fn send(self) -> Result<ResponseValue<types::BrandVet>, Error> {
-            let Self { client, brand_id, body, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::IMPORT_EXISTING_BRAND_VET,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::IMPORT_EXISTING_BRAND_VET,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/vets/import", client.baseurl,
-                encode_path(& brand_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::IMPORT_EXISTING_BRAND_VET,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::IMPORT_EXISTING_BRAND_VET,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::IMPORT_EXISTING_BRAND_VET,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BrandVet>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, body, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::IMPORT_EXISTING_BRAND_VET,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::IMPORT_EXISTING_BRAND_VET,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/vets/import", client.baseurl,
+                    encode_path(& brand_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::IMPORT_EXISTING_BRAND_VET,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::IMPORT_EXISTING_BRAND_VET,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::IMPORT_EXISTING_BRAND_VET,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::IMPORT_EXISTING_BRAND_VET,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::IMPORT_EXISTING_BRAND_VET,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -39893,49 +40387,60 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/brands/{brandId}/vets/{vetId}/report`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, brand_id, vet_id, call_timeout } = self;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
-                    e,
-                ))?;
-            let vet_id = vet_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/brands/{}/vets/{}/report", client.baseurl,
-                encode_path(& brand_id.to_string()), encode_path(& vet_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, brand_id, vet_id, call_timeout } = self;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                        e,
+                    ))?;
+                let vet_id = vet_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/brands/{}/vets/{}/report", client.baseurl,
+                    encode_path(& brand_id.to_string()), encode_path(& vet_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_BRAND_ENHANCED_VET_REPORT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40136,130 +40641,144 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageResponseCampaign>, Error> {
-            let Self {
-                client,
-                application_id,
-                brand_id,
-                entity_id,
-                id,
-                name_like,
-                number,
-                page,
-                reference_id,
-                size,
-                sort,
-                stage,
-                type_,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let brand_id = brand_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let name_like = name_like
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let number = number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let reference_id = reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let stage = stage
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            let url = format!("{}/number-registration/1/campaigns", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("brandId", &brand_id))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("nameLike", &name_like))
-                .query(&progenitor_client::QueryParam::new("number", &number))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("referenceId", &reference_id))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .query(&progenitor_client::QueryParam::new("stage", &stage))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CAMPAIGNS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CAMPAIGNS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CAMPAIGNS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponseCampaign>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    brand_id,
+                    entity_id,
+                    id,
+                    name_like,
+                    number,
+                    page,
+                    reference_id,
+                    size,
+                    sort,
+                    stage,
+                    type_,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let brand_id = brand_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let name_like = name_like
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let number = number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let reference_id = reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let stage = stage
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                let url = format!("{}/number-registration/1/campaigns", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("brandId", &brand_id))
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(&progenitor_client::QueryParam::new("nameLike", &name_like))
+                    .query(&progenitor_client::QueryParam::new("number", &number))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new("referenceId", &reference_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .query(&progenitor_client::QueryParam::new("stage", &stage))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CAMPAIGNS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CAMPAIGNS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CAMPAIGNS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CAMPAIGNS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CAMPAIGNS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -40297,46 +40816,59 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns`
-        pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!("{}/number-registration/1/campaigns", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_CAMPAIGN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Campaign>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!("{}/number-registration/1/campaigns", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_CAMPAIGN, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_CAMPAIGN, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40392,60 +40924,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/toll-free`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TollFreeUnifiedNumberCampaignApiModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TollFreeUnifiedNumberCampaignApiModel::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/toll-free", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::TollFreeUnifiedNumberCampaignApiModel>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TollFreeUnifiedNumberCampaignApiModel::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/toll-free", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_TOLL_FREE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40485,47 +41028,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CAMPAIGN, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Campaign>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CAMPAIGN, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CAMPAIGN, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CAMPAIGN, response)
+                            .await
+                    }
                 }
             }
         }
@@ -40576,54 +41130,67 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/number-registration/1/campaigns/{campaignId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Campaign>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CAMPAIGN,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_CAMPAIGN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Campaign>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CAMPAIGN,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_CAMPAIGN, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_CAMPAIGN, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40663,45 +41230,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/number-registration/1/campaigns/{campaignId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_CAMPAIGN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40769,55 +41347,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/register`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REGISTER_CAMPAIGN,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::RegisterCampaignRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REGISTER_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/register", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REGISTER_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REGISTER_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::REGISTER_CAMPAIGN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REGISTER_CAMPAIGN,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::RegisterCampaignRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REGISTER_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/register", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REGISTER_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REGISTER_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REGISTER_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40857,56 +41446,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}/network-statuses`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::NetworkStatus>>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/network-statuses", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::NetworkStatus>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/network-statuses", client
+                    .baseurl, encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CAMPAIGN_NETWORK_STATUSES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -40946,49 +41543,57 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/deregister`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEREGISTER_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/deregister", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEREGISTER_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEREGISTER_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEREGISTER_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEREGISTER_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/deregister", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEREGISTER_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEREGISTER_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEREGISTER_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41057,58 +41662,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/update-registration`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateCampaignRegistrationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/update-registration", client
-                .baseurl, encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_REGISTERED_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_REGISTERED_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateCampaignRegistrationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/update-registration", client
+                    .baseurl, encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_REGISTERED_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41177,54 +41790,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/add-numbers`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_NUMBERS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateCampaignRegistrationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_NUMBERS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/add-numbers", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_NUMBERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_NUMBERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::ADD_NUMBERS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_NUMBERS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateCampaignRegistrationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_NUMBERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/add-numbers", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_NUMBERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_NUMBERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::ADD_NUMBERS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -41293,55 +41915,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/remove-numbers`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_NUMBERS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateCampaignRegistrationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_NUMBERS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/remove-numbers", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_NUMBERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_NUMBERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::REMOVE_NUMBERS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_NUMBERS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateCampaignRegistrationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_NUMBERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/remove-numbers", client
+                    .baseurl, encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_NUMBERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_NUMBERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41381,51 +42014,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/{campaignId}/numbers`
-        pub async fn send(self) -> Result<ResponseValue<types::NumberPreviews>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGN_NUMBERS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/numbers", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CAMPAIGN_NUMBERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CAMPAIGN_NUMBERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CAMPAIGN_NUMBERS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumberPreviews>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGN_NUMBERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/numbers", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CAMPAIGN_NUMBERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CAMPAIGN_NUMBERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CAMPAIGN_NUMBERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CAMPAIGN_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CAMPAIGN_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41489,54 +42135,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/appeal`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEAL_CAMPAIGN,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AppealRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEAL_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/appeal", client.baseurl,
-                encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::APPEAL_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::APPEAL_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::APPEAL_CAMPAIGN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEAL_CAMPAIGN,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AppealRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEAL_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/appeal", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::APPEAL_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::APPEAL_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::APPEAL_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41563,48 +42220,58 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/number-registration/1/campaigns/priorities`
-        pub async fn send(self) -> Result<ResponseValue<types::Priority>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!(
-                "{}/number-registration/1/campaigns/priorities", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CAMPAIGN_PRIORITIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CAMPAIGN_PRIORITIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CAMPAIGN_PRIORITIES,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Priority>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/priorities", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CAMPAIGN_PRIORITIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CAMPAIGN_PRIORITIES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CAMPAIGN_PRIORITIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CAMPAIGN_PRIORITIES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CAMPAIGN_PRIORITIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41672,58 +42339,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/number-pool/attach`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ATTACH_NUMBER_POOL,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::AttachNumberPoolRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ATTACH_NUMBER_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/number-pool/attach", client
-                .baseurl, encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ATTACH_NUMBER_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ATTACH_NUMBER_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ATTACH_NUMBER_POOL,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ATTACH_NUMBER_POOL,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::AttachNumberPoolRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ATTACH_NUMBER_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/number-pool/attach", client
+                    .baseurl, encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ATTACH_NUMBER_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ATTACH_NUMBER_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ATTACH_NUMBER_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41763,48 +42438,56 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaigns/{campaignId}/number-pool/detach`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DETACH_NUMBER_POOL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaigns/{}/number-pool/detach", client
-                .baseurl, encode_path(& campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DETACH_NUMBER_POOL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DETACH_NUMBER_POOL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DETACH_NUMBER_POOL,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DETACH_NUMBER_POOL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaigns/{}/number-pool/detach", client
+                    .baseurl, encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DETACH_NUMBER_POOL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DETACH_NUMBER_POOL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DETACH_NUMBER_POOL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -41885,86 +42568,99 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/number-pools`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::NumberPoolUsageApiPageResponse>, Error> {
-            let Self {
-                client,
-                availability,
-                page,
-                registrar_record_id,
-                size,
-                call_timeout,
-            } = self;
-            let availability = availability
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OWNED_NUMBER_POOLS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OWNED_NUMBER_POOLS,
-                    e,
-                ))?;
-            let registrar_record_id = registrar_record_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OWNED_NUMBER_POOLS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OWNED_NUMBER_POOLS,
-                    e,
-                ))?;
-            let url = format!("{}/number-registration/1/number-pools", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("availability", &availability),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "registrarRecordId",
-                        &registrar_record_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OWNED_NUMBER_POOLS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OWNED_NUMBER_POOLS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OWNED_NUMBER_POOLS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::NumberPoolUsageApiPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    availability,
+                    page,
+                    registrar_record_id,
+                    size,
+                    call_timeout,
+                } = self;
+                let availability = availability
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OWNED_NUMBER_POOLS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OWNED_NUMBER_POOLS,
+                        e,
+                    ))?;
+                let registrar_record_id = registrar_record_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OWNED_NUMBER_POOLS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OWNED_NUMBER_POOLS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/number-pools", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "availability",
+                            &availability,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "registrarRecordId",
+                            &registrar_record_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OWNED_NUMBER_POOLS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OWNED_NUMBER_POOLS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OWNED_NUMBER_POOLS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OWNED_NUMBER_POOLS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OWNED_NUMBER_POOLS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -42004,44 +42700,54 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, document_id, call_timeout } = self;
-            let document_id = document_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/documents/{}", client.baseurl, encode_path(&
-                document_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, document_id, call_timeout } = self;
+                let document_id = document_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/documents/{}", client.baseurl,
+                    encode_path(& document_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DOWNLOAD_DOCUMENT_CONTENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -42082,56 +42788,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/automatic-review/campaigns/{campaignUuid}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ReviewSubmissionResponse>, Error> {
-            let Self { client, campaign_uuid, call_timeout } = self;
-            let campaign_uuid = campaign_uuid
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/automatic-review/campaigns/{}", client.baseurl,
-                encode_path(& campaign_uuid.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ReviewSubmissionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_uuid, call_timeout } = self;
+                let campaign_uuid = campaign_uuid
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/automatic-review/campaigns/{}", client
+                    .baseurl, encode_path(& campaign_uuid.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_EXISTING_CAMPAIGN_FOR_AI_REVIEW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -42172,56 +42886,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/automatic-review`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ReviewSubmissionResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/automatic-review", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ReviewSubmissionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/automatic-review", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_CAMPAIGN_INFO_FOR_AI_REVIEW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -42261,56 +42983,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/automatic-review/{requestUuid}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExternalAutomaticReviewResults>, Error> {
-            let Self { client, request_uuid, call_timeout } = self;
-            let request_uuid = request_uuid
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_AI_REVIEW_RESULTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/automatic-review/{}", client.baseurl,
-                encode_path(& request_uuid.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_AI_REVIEW_RESULTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_AI_REVIEW_RESULTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_AI_REVIEW_RESULTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExternalAutomaticReviewResults>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, request_uuid, call_timeout } = self;
+                let request_uuid = request_uuid
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_AI_REVIEW_RESULTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/automatic-review/{}", client.baseurl,
+                    encode_path(& request_uuid.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_AI_REVIEW_RESULTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_AI_REVIEW_RESULTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_AI_REVIEW_RESULTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_AI_REVIEW_RESULTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_AI_REVIEW_RESULTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -42350,56 +43080,64 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/number-registration/1/campaign-builder`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignBuilderResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::START_CAMPAIGN_BUILDER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaign-builder", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::START_CAMPAIGN_BUILDER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::START_CAMPAIGN_BUILDER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::START_CAMPAIGN_BUILDER,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignBuilderResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::START_CAMPAIGN_BUILDER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaign-builder", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::START_CAMPAIGN_BUILDER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::START_CAMPAIGN_BUILDER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::START_CAMPAIGN_BUILDER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::START_CAMPAIGN_BUILDER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::START_CAMPAIGN_BUILDER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -42439,56 +43177,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/number-registration/1/campaign-builder/{requestUuid}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignBuilderResult>, Error> {
-            let Self { client, request_uuid, call_timeout } = self;
-            let request_uuid = request_uuid
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/number-registration/1/campaign-builder/{}", client.baseurl,
-                encode_path(& request_uuid.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignBuilderResult>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, request_uuid, call_timeout } = self;
+                let request_uuid = request_uuid
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/number-registration/1/campaign-builder/{}", client.baseurl,
+                    encode_path(& request_uuid.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CAMPAIGN_BUILDER_RESULTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -27552,66 +27552,74 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/omni/1/scenarios`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ScenariosResponse>, Error> {
-            let Self { client, is_default, limit, page, call_timeout } = self;
-            let is_default = is_default
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                    e,
-                ))?;
-            let url = format!("{}/omni/1/scenarios", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("isDefault", &is_default))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ScenariosResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, is_default, limit, page, call_timeout } = self;
+                let is_default = is_default
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                        e,
+                    ))?;
+                let url = format!("{}/omni/1/scenarios", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("isDefault", &is_default))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OMNI_FAILOVER_SCENARIOS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27667,56 +27675,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/omni/1/scenarios`
-        pub async fn send(self) -> Result<ResponseValue<types::Scenario>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateOrUpdateScenarioRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            let url = format!("{}/omni/1/scenarios", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Scenario>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateOrUpdateScenarioRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                let url = format!("{}/omni/1/scenarios", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_OMNI_FAILOVER_SCENARIO,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27757,54 +27775,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/omni/1/scenarios/{scenarioKey}`
-        pub async fn send(self) -> Result<ResponseValue<types::Scenario>, Error> {
-            let Self { client, scenario_key, call_timeout } = self;
-            let scenario_key = scenario_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/omni/1/scenarios/{}", client.baseurl, encode_path(& scenario_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OMNI_FAILOVER_SCENARIO,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OMNI_FAILOVER_SCENARIO,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Scenario>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, scenario_key, call_timeout } = self;
+                let scenario_key = scenario_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/omni/1/scenarios/{}", client.baseurl, encode_path(& scenario_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OMNI_FAILOVER_SCENARIO,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OMNI_FAILOVER_SCENARIO,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OMNI_FAILOVER_SCENARIO,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OMNI_FAILOVER_SCENARIO,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27874,64 +27902,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/omni/1/scenarios/{scenarioKey}`
-        pub async fn send(self) -> Result<ResponseValue<types::Scenario>, Error> {
-            let Self { client, scenario_key, body, call_timeout } = self;
-            let scenario_key = scenario_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateOrUpdateScenarioRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/omni/1/scenarios/{}", client.baseurl, encode_path(& scenario_key
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Scenario>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, scenario_key, body, call_timeout } = self;
+                let scenario_key = scenario_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateOrUpdateScenarioRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/omni/1/scenarios/{}", client.baseurl, encode_path(& scenario_key
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_OMNI_FAILOVER_SCENARIO,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27984,55 +28022,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/omni/1/advanced`
-        pub async fn send(self) -> Result<ResponseValue<types::OmniResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::OmniAdvancedRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/omni/1/advanced", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OmniResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::OmniAdvancedRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/omni/1/advanced", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_OMNI_FAILOVER_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28115,70 +28164,80 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/omni/1/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self { client, bulk_id, channel, limit, message_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/omni/1/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, channel, limit, message_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/omni/1/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OMNI_FAILOVER_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28364,130 +28423,141 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/omni/1/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::OmniLogsResponse>, Error> {
-            let Self {
-                client,
-                bulk_id,
-                channel,
-                from,
-                general_status,
-                limit,
-                mcc,
-                message_id,
-                mnc,
-                sent_since,
-                sent_until,
-                to,
-                call_timeout,
-            } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mcc = mcc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mnc = mnc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/omni/1/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("mcc", &mcc))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("mnc", &mnc))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::OmniLogsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    bulk_id,
+                    channel,
+                    from,
+                    general_status,
+                    limit,
+                    mcc,
+                    message_id,
+                    mnc,
+                    sent_since,
+                    sent_until,
+                    to,
+                    call_timeout,
+                } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mcc = mcc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mnc = mnc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/omni/1/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("mcc", &mcc))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("mnc", &mnc))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OMNI_FAILOVER_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

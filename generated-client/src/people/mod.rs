@@ -19901,110 +19901,122 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/persons`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self {
-                client,
-                filter,
-                identifier,
-                include_total_count,
-                limit,
-                order_by,
-                page,
-                sender,
-                type_,
-                call_timeout,
-            } = self;
-            let filter = filter
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let include_total_count = include_total_count
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "includeTotalCount",
-                        &include_total_count,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    filter,
+                    identifier,
+                    include_total_count,
+                    limit,
+                    order_by,
+                    page,
+                    sender,
+                    type_,
+                    call_timeout,
+                } = self;
+                let filter = filter
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let include_total_count = include_total_count
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("filter", &filter))
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "includeTotalCount",
+                            &include_total_count,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_A_SINGLE_PERSON_OR_A_LIST_OF_PEOPLE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20099,65 +20111,82 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_A_PERSON,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_A_PERSON,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_A_PERSON,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_A_PERSON,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_A_PERSON,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_A_PERSON,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_A_PERSON, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, identifier, sender, type_, body, call_timeout } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_A_PERSON,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_A_PERSON,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_A_PERSON,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::IamPersonV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_A_PERSON,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_A_PERSON,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_A_PERSON, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_A_PERSON,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_A_PERSON, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_A_PERSON,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20208,50 +20237,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_A_NEW_PERSON,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_A_NEW_PERSON,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_A_NEW_PERSON,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_A_NEW_PERSON, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::IamPersonV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_A_NEW_PERSON,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_A_NEW_PERSON,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_A_NEW_PERSON,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_A_NEW_PERSON,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_A_NEW_PERSON,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_A_NEW_PERSON,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20322,55 +20366,68 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, identifier, sender, type_, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_A_PERSON,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_A_PERSON,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_A_PERSON,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_A_PERSON,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_A_PERSON,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_A_PERSON, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, identifier, sender, type_, call_timeout } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_A_PERSON,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_A_PERSON,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_A_PERSON,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_A_PERSON,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_A_PERSON,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_A_PERSON,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20465,71 +20522,85 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PARTIAL_PERSON_UPDATE,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PARTIAL_PERSON_UPDATE,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PARTIAL_PERSON_UPDATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::IamPersonV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PARTIAL_PERSON_UPDATE,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PARTIAL_PERSON_UPDATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PARTIAL_PERSON_UPDATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::PARTIAL_PERSON_UPDATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, identifier, sender, type_, body, call_timeout } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PARTIAL_PERSON_UPDATE,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PARTIAL_PERSON_UPDATE,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PARTIAL_PERSON_UPDATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::IamPersonV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PARTIAL_PERSON_UPDATE,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PARTIAL_PERSON_UPDATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PARTIAL_PERSON_UPDATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PARTIAL_PERSON_UPDATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PARTIAL_PERSON_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PARTIAL_PERSON_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20628,74 +20699,88 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons/contactInformation`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PersonDestinationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, identifier, sender, type_, body, call_timeout } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PersonDestinationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/contactInformation", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SET_PERSON_CONTACT_INFORMATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SET_PERSON_CONTACT_INFORMATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20794,74 +20879,88 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/contactInformation`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PersonDestinationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, identifier, sender, type_, body, call_timeout } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PersonDestinationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/contactInformation", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_PERSON_CONTACT_INFORMATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20960,74 +21059,88 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/contactInformation`
-        pub async fn send(self) -> Result<ResponseValue<types::IamPersonV2>, Error> {
-            let Self { client, identifier, sender, type_, body, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PersonDestinationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/contactInformation", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamPersonV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, identifier, sender, type_, body, call_timeout } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PersonDestinationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/contactInformation", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_PERSON_CONTACT_INFORMATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_PERSON_CONTACT_INFORMATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21080,58 +21193,72 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons/batch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchCreateResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BatchCreateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_PEOPLE_CREATE,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/batch", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::BATCH_PEOPLE_CREATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::BATCH_PEOPLE_CREATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::BATCH_PEOPLE_CREATE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BatchCreateResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchCreateRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_PEOPLE_CREATE,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons/batch", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::BATCH_PEOPLE_CREATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                207u16 => {
-                    crate::call::json(&super::operations::BATCH_PEOPLE_CREATE, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::BATCH_PEOPLE_CREATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::BATCH_PEOPLE_CREATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::BATCH_PEOPLE_CREATE,
+                                response,
+                            )
+                            .await
+                    }
+                    207u16 => {
+                        crate::call::json(
+                                &super::operations::BATCH_PEOPLE_CREATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::BATCH_PEOPLE_CREATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21184,58 +21311,72 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/batch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchDeleteResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BatchDeleteRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_PEOPLE_DELETE,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/batch", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::BATCH_PEOPLE_DELETE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::BATCH_PEOPLE_DELETE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::BATCH_PEOPLE_DELETE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BatchDeleteResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchDeleteRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_PEOPLE_DELETE,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons/batch", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::BATCH_PEOPLE_DELETE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                207u16 => {
-                    crate::call::json(&super::operations::BATCH_PEOPLE_DELETE, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::BATCH_PEOPLE_DELETE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::BATCH_PEOPLE_DELETE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::BATCH_PEOPLE_DELETE,
+                                response,
+                            )
+                            .await
+                    }
+                    207u16 => {
+                        crate::call::json(
+                                &super::operations::BATCH_PEOPLE_DELETE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::BATCH_PEOPLE_DELETE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21290,58 +21431,73 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/batch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchUpdateResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BatchPeopleUpdateBody::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_PEOPLE_UPDATE,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/batch", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::BATCH_PEOPLE_UPDATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::BATCH_PEOPLE_UPDATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::BATCH_PEOPLE_UPDATE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BatchUpdateResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchPeopleUpdateBody::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_PEOPLE_UPDATE,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons/batch", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::BATCH_PEOPLE_UPDATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                207u16 => {
-                    crate::call::json(&super::operations::BATCH_PEOPLE_UPDATE, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::BATCH_PEOPLE_UPDATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::BATCH_PEOPLE_UPDATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::BATCH_PEOPLE_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
+                    207u16 => {
+                        crate::call::json(
+                                &super::operations::BATCH_PEOPLE_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::BATCH_PEOPLE_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21392,49 +21548,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons/match`
-        pub async fn send(self) -> Result<ResponseValue<types::MatchResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::MatchRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MATCH_PEOPLE_IDS,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/persons/match", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MATCH_PEOPLE_IDS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MATCH_PEOPLE_IDS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::MATCH_PEOPLE_IDS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MatchResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::MatchRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MATCH_PEOPLE_IDS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/persons/match", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MATCH_PEOPLE_IDS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::MATCH_PEOPLE_IDS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MATCH_PEOPLE_IDS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::MATCH_PEOPLE_IDS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::MATCH_PEOPLE_IDS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21489,50 +21658,60 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/3/persons/merge`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MergePersonsResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::MergeRequestDocsSchema::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MERGE_PERSONS,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/persons/merge", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MERGE_PERSONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MERGE_PERSONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                207u16 => {
-                    crate::call::json(&super::operations::MERGE_PERSONS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MergePersonsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::MergeRequestDocsSchema::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MERGE_PERSONS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/persons/merge", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MERGE_PERSONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::MERGE_PERSONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MERGE_PERSONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    207u16 => {
+                        crate::call::json(&super::operations::MERGE_PERSONS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::MERGE_PERSONS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -21587,55 +21766,66 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/3/persons/upsert`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UpsertPersonsFullResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::UpsertRequestDocsSchema::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPSERT_PERSONS_FULL,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/persons/upsert", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPSERT_PERSONS_FULL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPSERT_PERSONS_FULL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                207u16 => {
-                    crate::call::json(&super::operations::UPSERT_PERSONS_FULL, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UpsertPersonsFullResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::UpsertRequestDocsSchema::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPSERT_PERSONS_FULL,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/persons/upsert", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPSERT_PERSONS_FULL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPSERT_PERSONS_FULL,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPSERT_PERSONS_FULL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    207u16 => {
+                        crate::call::json(
+                                &super::operations::UPSERT_PERSONS_FULL,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPSERT_PERSONS_FULL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21690,58 +21880,66 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/3/persons/upsert`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UpsertPersonsPartialResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::UpsertRequestDocsSchema::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPSERT_PERSONS_PARTIAL,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/persons/upsert", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPSERT_PERSONS_PARTIAL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPSERT_PERSONS_PARTIAL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                207u16 => {
-                    crate::call::json(
-                            &super::operations::UPSERT_PERSONS_PARTIAL,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UpsertPersonsPartialResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::UpsertRequestDocsSchema::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPSERT_PERSONS_PARTIAL,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/persons/upsert", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPSERT_PERSONS_PARTIAL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPSERT_PERSONS_PARTIAL,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPSERT_PERSONS_PARTIAL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    207u16 => {
+                        crate::call::json(
+                                &super::operations::UPSERT_PERSONS_PARTIAL,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPSERT_PERSONS_PARTIAL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21893,119 +22091,129 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/companies`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CompaniesResponse>, Error> {
-            let Self {
-                client,
-                domain,
-                external_id,
-                filter,
-                id,
-                include_total_count,
-                limit,
-                name,
-                order_by,
-                page,
-                call_timeout,
-            } = self;
-            let domain = domain
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let filter = filter
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let include_total_count = include_total_count
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("domain", &domain))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("filter", &filter))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "includeTotalCount",
-                        &include_total_count,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CompaniesResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    domain,
+                    external_id,
+                    filter,
+                    id,
+                    include_total_count,
+                    limit,
+                    name,
+                    order_by,
+                    page,
+                    call_timeout,
+                } = self;
+                let domain = domain
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let filter = filter
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let include_total_count = include_total_count
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("domain", &domain))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("filter", &filter))
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "includeTotalCount",
+                            &include_total_count,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_A_SINGLE_COMPANY_BY_NAME_OR_A_LIST_OF_COMPANIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22056,48 +22264,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/companies`
-        pub async fn send(self) -> Result<ResponseValue<types::IamCompanyV2>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_COMPANY,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_COMPANY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_COMPANY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_COMPANY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamCompanyV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_COMPANY,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_COMPANY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_COMPANY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_COMPANY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_COMPANY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_COMPANY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22181,61 +22403,74 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/companies`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain, external_id, id, name, call_timeout } = self;
-            let domain = domain
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_COMPANY,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_COMPANY,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_COMPANY,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_COMPANY,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("domain", &domain))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_COMPANY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_COMPANY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_COMPANY, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain, external_id, id, name, call_timeout } = self;
+                let domain = domain
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_COMPANY,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_COMPANY,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_COMPANY,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_COMPANY,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("domain", &domain))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_COMPANY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_COMPANY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_COMPANY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22369,99 +22604,117 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/companies`
-        pub async fn send(self) -> Result<ResponseValue<types::IamCompanyV2>, Error> {
-            let Self {
-                client,
-                domain,
-                external_id,
-                id,
-                name,
-                replace_domains,
-                replace_tags,
-                body,
-                call_timeout,
-            } = self;
-            let domain = domain
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let replace_domains = replace_domains
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let replace_tags = replace_tags
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("domain", &domain))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "replaceDomains",
-                        &replace_domains,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("replaceTags", &replace_tags))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_COMPANY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_COMPANY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_COMPANY, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamCompanyV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    domain,
+                    external_id,
+                    id,
+                    name,
+                    replace_domains,
+                    replace_tags,
+                    body,
+                    call_timeout,
+                } = self;
+                let domain = domain
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let replace_domains = replace_domains
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let replace_tags = replace_tags
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::IamCompanyV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("domain", &domain))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "replaceDomains",
+                            &replace_domains,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("replaceTags", &replace_tags),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_COMPANY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_COMPANY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_COMPANY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_COMPANY, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_COMPANY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22517,56 +22770,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/companies/batch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchCreateResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BatchCreateRequest8f565377::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_COMPANIES,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies/batch", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_COMPANIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_COMPANIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_COMPANIES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BatchCreateResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchCreateRequest8f565377::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_COMPANIES,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies/batch", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_COMPANIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                207u16 => {
-                    crate::call::json(&super::operations::CREATE_COMPANIES, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_COMPANIES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_COMPANIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_COMPANIES, response)
+                            .await
+                    }
+                    207u16 => {
+                        crate::call::json(&super::operations::CREATE_COMPANIES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_COMPANIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22622,56 +22886,67 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/companies/batch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchDeleteResponse62d9ebaf>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BatchDeleteRequest62d9ebaf::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_COMPANIES,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies/batch", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_COMPANIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_COMPANIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_COMPANIES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BatchDeleteResponse62d9ebaf>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchDeleteRequest62d9ebaf::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_COMPANIES,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies/batch", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_COMPANIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                207u16 => {
-                    crate::call::json(&super::operations::DELETE_COMPANIES, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_COMPANIES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_COMPANIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_COMPANIES, response)
+                            .await
+                    }
+                    207u16 => {
+                        crate::call::json(&super::operations::DELETE_COMPANIES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_COMPANIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22724,55 +22999,67 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/companies/batch`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BatchUpdateResponseff83b773>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateCompaniesBody::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_COMPANIES,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies/batch", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_COMPANIES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_COMPANIES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_COMPANIES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BatchUpdateResponseff83b773>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateCompaniesBody::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_COMPANIES,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies/batch", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_COMPANIES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                207u16 => {
-                    crate::call::json(&super::operations::UPDATE_COMPANIES, response)
-                        .await
-                }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_COMPANIES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_COMPANIES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_COMPANIES, response)
+                            .await
+                    }
+                    207u16 => {
+                        crate::call::json(&super::operations::UPDATE_COMPANIES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_COMPANIES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -22885,74 +23172,84 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/companies/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain, external_id, id, name, body, call_timeout } = self;
-            let domain = domain
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchPersonsToCompanyRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("domain", &domain))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain, external_id, id, name, body, call_timeout } = self;
+                let domain = domain
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchPersonsToCompanyRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("domain", &domain))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::BATCH_REMOVE_PERSONS_FROM_COMPANY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23065,74 +23362,84 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/companies/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, domain, external_id, id, name, body, call_timeout } = self;
-            let domain = domain
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    e,
-                ))?;
-            let external_id = external_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchPersonsToCompanyRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/companies/persons", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("domain", &domain))
-                .query(&progenitor_client::QueryParam::new("externalId", &external_id))
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, domain, external_id, id, name, body, call_timeout } = self;
+                let domain = domain
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        e,
+                    ))?;
+                let external_id = external_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchPersonsToCompanyRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/companies/persons", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("domain", &domain))
+                    .query(
+                        &progenitor_client::QueryParam::new("externalId", &external_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("id", &id))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::BATCH_ADD_PERSONS_TO_COMPANY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23212,78 +23519,89 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/tags`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::IamTagV2>>, Error> {
-            let Self {
-                client,
-                include_total_count,
-                limit,
-                order_by,
-                page,
-                call_timeout,
-            } = self;
-            let include_total_count = include_total_count
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_OF_TAGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_OF_TAGS,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_OF_TAGS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_OF_TAGS,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "includeTotalCount",
-                        &include_total_count,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_LIST_OF_TAGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_LIST_OF_TAGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_LIST_OF_TAGS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::IamTagV2>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    include_total_count,
+                    limit,
+                    order_by,
+                    page,
+                    call_timeout,
+                } = self;
+                let include_total_count = include_total_count
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_OF_TAGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_OF_TAGS,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_OF_TAGS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_OF_TAGS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "includeTotalCount",
+                            &include_total_count,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_LIST_OF_TAGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_LIST_OF_TAGS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_LIST_OF_TAGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_LIST_OF_TAGS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_LIST_OF_TAGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23330,47 +23648,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/tags`
-        pub async fn send(self) -> Result<ResponseValue<types::IamTagV2>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::IamTagV2::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_A_NEW_TAG,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_A_NEW_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_A_NEW_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_A_NEW_TAG, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamTagV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::IamTagV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_A_NEW_TAG,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_A_NEW_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_A_NEW_TAG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_A_NEW_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_A_NEW_TAG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_A_NEW_TAG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23411,44 +23744,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/tags/{name}`
-        pub async fn send(self) -> Result<ResponseValue<types::IamTagV2>, Error> {
-            let Self { client, name, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/tags/{}", client.baseurl, encode_path(& name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_A_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_A_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_A_TAG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamTagV2>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/tags/{}", client.baseurl, encode_path(& name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_A_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_A_TAG, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_A_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_A_TAG, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_A_TAG, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -23488,46 +23835,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/tags/{name}`
-        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, name, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_A_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/tags/{}", client.baseurl, encode_path(& name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_A_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_A_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_A_TAG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::string::String>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_A_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/tags/{}", client.baseurl, encode_path(& name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_A_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_A_TAG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_A_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_A_TAG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_A_TAG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -23594,63 +23953,73 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/tags/{name}/persons`
-        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, name, body, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchTagRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::string::String>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, body, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchTagRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REMOVE_TAG_FROM_PEOPLE_BATCH,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23717,57 +24086,65 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/tags/{name}/persons`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, name, body, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BatchTagRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, body, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BatchTagRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/tags/{}/persons", client.baseurl, encode_path(& name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_TAG_TO_PEOPLE_BATCH,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23847,84 +24224,92 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/customAttributes`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CustomAttributesResponse>, Error> {
-            let Self {
-                client,
-                include_total_count,
-                limit,
-                order_by,
-                page,
-                call_timeout,
-            } = self;
-            let include_total_count = include_total_count
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/customAttributes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "includeTotalCount",
-                        &include_total_count,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CustomAttributesResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    include_total_count,
+                    limit,
+                    order_by,
+                    page,
+                    call_timeout,
+                } = self;
+                let include_total_count = include_total_count
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/customAttributes", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "includeTotalCount",
+                            &include_total_count,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_A_LIST_OF_CUSTOM_ATTRIBUTES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -23977,57 +24362,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/customAttributes`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IamCustomAttribute>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::IamCustomAttribute::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let url = format!("{}/people/2/customAttributes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamCustomAttribute>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::IamCustomAttribute::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let url = format!("{}/people/2/customAttributes", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_A_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24068,56 +24461,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/customAttributes/{name}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IamCustomAttribute>, Error> {
-            let Self { client, name, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IamCustomAttribute>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_A_SINGLE_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24158,54 +24559,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/customAttributes/{name}`
-        pub async fn send(self) -> Result<ResponseValue<::std::string::String>, Error> {
-            let Self { client, name, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::string::String>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, name, call_timeout } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/customAttributes/{}", client.baseurl, encode_path(& name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_A_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24303,80 +24714,98 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/customAttributes/{name}/append`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<::serde_json::Value>>, Error> {
-            let Self { client, name, identifier, sender, type_, body, call_timeout } = self;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/customAttributes/{}/append", client.baseurl, encode_path(&
-                name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<::serde_json::Value>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    name,
+                    identifier,
+                    sender,
+                    type_,
+                    body,
+                    call_timeout,
+                } = self;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/customAttributes/{}/append", client.baseurl,
+                    encode_path(& name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::APPEND_ITEM_TO_CUSTOM_ATTRIBUTE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24474,79 +24903,95 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/lists/{listName}/items`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                identifier,
-                item_ids,
-                sender,
-                type_,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let item_ids = item_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_LIST_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_LIST_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_LIST_ITEMS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    identifier,
+                    item_ids,
+                    sender,
+                    type_,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let item_ids = item_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_LIST_ITEMS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_LIST_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_LIST_ITEMS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24653,80 +25098,98 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/3/lists/{listName}/items`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                identifier,
-                sender,
-                type_,
-                body,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::APPEND_LIST_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::APPEND_LIST_ITEMS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    identifier,
+                    sender,
+                    type_,
+                    body,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::APPEND_LIST_ITEMS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::APPEND_LIST_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::APPEND_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::APPEND_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -24824,80 +25287,98 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/3/lists/{listName}/items`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                identifier,
-                item_ids,
-                sender,
-                type_,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let item_ids = item_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_LIST_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_LIST_ITEMS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    identifier,
+                    item_ids,
+                    sender,
+                    type_,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let item_ids = item_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}/items", client.baseurl, encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_LIST_ITEMS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_LIST_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25014,86 +25495,104 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/3/lists/{listName}/items/{itemId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                item_id,
-                identifier,
-                sender,
-                type_,
-                body,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(& list_name
-                .to_string()), encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REPLACE_LIST_ITEM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::REPLACE_LIST_ITEM, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    item_id,
+                    identifier,
+                    sender,
+                    type_,
+                    body,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(&
+                    list_name.to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::REPLACE_LIST_ITEM, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REPLACE_LIST_ITEM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::REPLACE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REPLACE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25210,86 +25709,101 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/3/lists/{listName}/items/{itemId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                item_id,
-                identifier,
-                sender,
-                type_,
-                body,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(& list_name
-                .to_string()), encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_LIST_ITEM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_LIST_ITEM, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    item_id,
+                    identifier,
+                    sender,
+                    type_,
+                    body,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}/items/{}", client.baseurl, encode_path(&
+                    list_name.to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_LIST_ITEM, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_LIST_ITEM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_LIST_ITEM, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25373,61 +25887,83 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/lists`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, identifier, list_names, sender, type_, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LISTS,
-                    e,
-                ))?;
-            let list_names = list_names
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LISTS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LISTS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_LISTS,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/lists", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("listNames", &list_names))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_LISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_LISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_LISTS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    identifier,
+                    list_names,
+                    sender,
+                    type_,
+                    call_timeout,
+                } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LISTS,
+                        e,
+                    ))?;
+                let list_names = list_names
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LISTS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LISTS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_LISTS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/lists", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("listNames", &list_names))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_LISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_LISTS, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_LISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_LISTS, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_LISTS, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -25510,61 +26046,78 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/3/lists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, identifier, list_names, sender, type_, call_timeout } = self;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LISTS,
-                    e,
-                ))?;
-            let list_names = list_names
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LISTS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LISTS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_LISTS,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/lists", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("listNames", &list_names))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_LISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_LISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_LISTS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    identifier,
+                    list_names,
+                    sender,
+                    type_,
+                    call_timeout,
+                } = self;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LISTS,
+                        e,
+                    ))?;
+                let list_names = list_names
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LISTS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LISTS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_LISTS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/lists", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("listNames", &list_names))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_LISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_LISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_LISTS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -25671,79 +26224,92 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/3/lists/{listName}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                identifier,
-                sender,
-                type_,
-                body,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_LIST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REPLACE_LIST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REPLACE_LIST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::REPLACE_LIST, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    identifier,
+                    sender,
+                    type_,
+                    body,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_LIST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REPLACE_LIST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::REPLACE_LIST, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REPLACE_LIST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::REPLACE_LIST, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::REPLACE_LIST, response)
+                            .await
+                    }
                 }
             }
         }
@@ -25850,78 +26416,92 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/3/lists/{listName}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self {
-                client,
-                list_name,
-                identifier,
-                sender,
-                type_,
-                body,
-                call_timeout,
-            } = self;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST,
-                    e,
-                ))?;
-            let identifier = identifier
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_LIST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("identifier", &identifier))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_LIST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_LIST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_LIST, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    list_name,
+                    identifier,
+                    sender,
+                    type_,
+                    body,
+                    call_timeout,
+                } = self;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST,
+                        e,
+                    ))?;
+                let identifier = identifier
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_LIST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/lists/{}", client.baseurl, encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new("identifier", &identifier),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_LIST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_LIST, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_LIST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_LIST, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_LIST, response)
+                            .await
+                    }
                 }
             }
         }
@@ -25990,65 +26570,76 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/persons/{personId}/lists/{listName}/items`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_ids, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let item_ids = item_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, item_ids, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let item_ids = item_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}/items", client.baseurl,
+                    encode_path(& person_id.to_string()), encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_GET_LIST_ITEMS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_GET_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26126,65 +26717,76 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/persons/{personId}/lists/{listName}/items`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, body, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, body, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}/items", client.baseurl,
+                    encode_path(& person_id.to_string()), encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_APPEND_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26253,65 +26855,76 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/{personId}/lists/{listName}/items`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_ids, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let item_ids = item_ids
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}/items", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, item_ids, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let item_ids = item_ids
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}/items", client.baseurl,
+                    encode_path(& person_id.to_string()), encode_path(& list_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("itemIds", &item_ids))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_DELETE_LIST_ITEMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26399,71 +27012,81 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons/{personId}/lists/{listName}/items/{itemId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_id, body, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}/items/{}", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-                encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, item_id, body, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}/items/{}", client.baseurl,
+                    encode_path(& person_id.to_string()), encode_path(& list_name
+                    .to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_REPLACE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26551,71 +27174,81 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/{personId}/lists/{listName}/items/{itemId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, item_id, body, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let item_id = item_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}/items/{}", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-                encode_path(& item_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, item_id, body, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let item_id = item_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}/items/{}", client.baseurl,
+                    encode_path(& person_id.to_string()), encode_path(& list_name
+                    .to_string()), encode_path(& item_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_UPDATE_LIST_ITEM,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26670,57 +27303,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/persons/{personId}/lists`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_names, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_LISTS,
-                    e,
-                ))?;
-            let list_names = list_names
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_LISTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists", client.baseurl, encode_path(& person_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("listNames", &list_names))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_GET_LISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_GET_LISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DEPRECATED_GET_LISTS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_names, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_LISTS,
+                        e,
+                    ))?;
+                let list_names = list_names
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_LISTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists", client.baseurl, encode_path(&
+                    person_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("listNames", &list_names))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_GET_LISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_GET_LISTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_GET_LISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_GET_LISTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_GET_LISTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26772,54 +27418,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/2/persons/{personId}/lists`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, person_id, list_names, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_DELETE_LISTS,
-                    e,
-                ))?;
-            let list_names = list_names
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_DELETE_LISTS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists", client.baseurl, encode_path(& person_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("listNames", &list_names))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_DELETE_LISTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_DELETE_LISTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_DELETE_LISTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_names, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_DELETE_LISTS,
+                        e,
+                    ))?;
+                let list_names = list_names
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_DELETE_LISTS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists", client.baseurl, encode_path(&
+                    person_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("listNames", &list_names))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_DELETE_LISTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_DELETE_LISTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_DELETE_LISTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26897,65 +27551,75 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/2/persons/{personId}/lists/{listName}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, body, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_REPLACE_LIST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_REPLACE_LIST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_REPLACE_LIST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_REPLACE_LIST,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, body, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_REPLACE_LIST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
+                    person_id.to_string()), encode_path(& list_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_REPLACE_LIST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_REPLACE_LIST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_REPLACE_LIST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_REPLACE_LIST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_REPLACE_LIST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27033,65 +27697,75 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/persons/{personId}/lists/{listName}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, person_id, list_name, body, call_timeout } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST,
-                    e,
-                ))?;
-            let list_name = list_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_UPDATE_LIST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
-                person_id.to_string()), encode_path(& list_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_UPDATE_LIST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_UPDATE_LIST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_UPDATE_LIST,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, person_id, list_name, body, call_timeout } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST,
+                        e,
+                    ))?;
+                let list_name = list_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_UPDATE_LIST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/persons/{}/lists/{}", client.baseurl, encode_path(&
+                    person_id.to_string()), encode_path(& list_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_UPDATE_LIST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_UPDATE_LIST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_UPDATE_LIST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_UPDATE_LIST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_UPDATE_LIST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27146,72 +27820,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/2/contactInformation/push/{pushRegId}`
-        pub async fn send(self) -> Result<ResponseValue<types::PushApiInstance>, Error> {
-            let Self { client, push_reg_id, app_code, call_timeout } = self;
-            let push_reg_id = push_reg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            let app_code = app_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/contactInformation/push/{}", client.baseurl, encode_path(&
-                push_reg_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "AppCode",
-                    app_code
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                            e,
-                        ))?,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushApiInstance>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, push_reg_id, app_code, call_timeout } = self;
+                let push_reg_id = push_reg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                let app_code = app_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/contactInformation/push/{}", client.baseurl,
+                    encode_path(& push_reg_id.to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "AppCode",
+                        app_code
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_PUSH_DEVICE_REGISTRATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_DEVICE_REGISTRATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27292,81 +27976,91 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/people/2/contactInformation/push/{pushRegId}`
-        pub async fn send(self) -> Result<ResponseValue<types::PushApiInstance>, Error> {
-            let Self { client, push_reg_id, app_code, body, call_timeout } = self;
-            let push_reg_id = push_reg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            let app_code = app_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PushApiInstance::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/contactInformation/push/{}", client.baseurl, encode_path(&
-                push_reg_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "AppCode",
-                    app_code
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                            e,
-                        ))?,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushApiInstance>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, push_reg_id, app_code, body, call_timeout } = self;
+                let push_reg_id = push_reg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                let app_code = app_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PushApiInstance::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/contactInformation/push/{}", client.baseurl,
+                    encode_path(& push_reg_id.to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "AppCode",
+                        app_code
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_PUSH_DEVICE_REGISTRATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27421,66 +28115,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/contactInformation/push/{pushRegId}/depersonalize`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, push_reg_id, app_code, call_timeout } = self;
-            let push_reg_id = push_reg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let app_code = app_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/contactInformation/push/{}/depersonalize", client.baseurl,
-                encode_path(& push_reg_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "AppCode",
-                    app_code
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
-                            e,
-                        ))?,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, push_reg_id, app_code, call_timeout } = self;
+                let push_reg_id = push_reg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let app_code = app_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/contactInformation/push/{}/depersonalize", client
+                    .baseurl, encode_path(& push_reg_id.to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "AppCode",
+                        app_code
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPERSONALIZE_PUSH_INSTANCE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27616,128 +28318,140 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/2/contactInformation/push/{pushRegId}/personalize`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushUserPersonalizationResponse>, Error> {
-            let Self {
-                client,
-                push_reg_id,
-                force_depersonalize,
-                keep_as_lead,
-                return_push,
-                set_device_as_primary,
-                app_code,
-                body,
-                call_timeout,
-            } = self;
-            let push_reg_id = push_reg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let force_depersonalize = force_depersonalize
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let keep_as_lead = keep_as_lead
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let return_push = return_push
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let set_device_as_primary = set_device_as_primary
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let app_code = app_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PushUserPersonalizationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/2/contactInformation/push/{}/personalize", client.baseurl,
-                encode_path(& push_reg_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    "AppCode",
-                    app_code
-                        .to_string()
-                        .try_into()
-                        .map_err(|e| crate::call::invalid_request(
-                            &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                            e,
-                        ))?,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushUserPersonalizationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    push_reg_id,
+                    force_depersonalize,
+                    keep_as_lead,
+                    return_push,
+                    set_device_as_primary,
+                    app_code,
+                    body,
+                    call_timeout,
+                } = self;
+                let push_reg_id = push_reg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let force_depersonalize = force_depersonalize
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let keep_as_lead = keep_as_lead
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let return_push = return_push
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let set_device_as_primary = set_device_as_primary
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let app_code = app_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PushUserPersonalizationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/2/contactInformation/push/{}/personalize", client.baseurl,
+                    encode_path(& push_reg_id.to_string()),
                 );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "forceDepersonalize",
-                        &force_depersonalize,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("keepAsLead", &keep_as_lead))
-                .query(&progenitor_client::QueryParam::new("returnPush", &return_push))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "setDeviceAsPrimary",
-                        &set_device_as_primary,
-                    ),
-                )
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                            response,
-                        )
-                        .await
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                header_map
+                    .append(
+                        "AppCode",
+                        app_code
+                            .to_string()
+                            .try_into()
+                            .map_err(|e| crate::call::invalid_request(
+                                &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                                e,
+                            ))?,
+                    );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "forceDepersonalize",
+                            &force_depersonalize,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("keepAsLead", &keep_as_lead),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("returnPush", &return_push),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "setDeviceAsPrimary",
+                            &set_device_as_primary,
+                        ),
+                    )
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PERSONALIZE_PUSH_INSTANCE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PERSONALIZE_PUSH_INSTANCE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27778,46 +28492,54 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/3/events`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_CUSTOM_EVENTS,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/events", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_CUSTOM_EVENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_CUSTOM_EVENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_CUSTOM_EVENTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_CUSTOM_EVENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/events", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_CUSTOM_EVENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_CUSTOM_EVENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_CUSTOM_EVENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27928,92 +28650,110 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/peopleevents/2/persons/{personId}/definitions/{definitionId}/events`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EventResourceResponse>, Error> {
-            let Self {
-                client,
-                person_id,
-                definition_id,
-                create_person,
-                identifier_type,
-                body,
-                call_timeout,
-            } = self;
-            let person_id = person_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    e,
-                ))?;
-            let definition_id = definition_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    e,
-                ))?;
-            let create_person = create_person
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    e,
-                ))?;
-            let identifier_type = identifier_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::EventResourceRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/peopleevents/2/persons/{}/definitions/{}/events", client.baseurl,
-                encode_path(& person_id.to_string()), encode_path(& definition_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(
-                    &progenitor_client::QueryParam::new("createPerson", &create_person),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "identifierType",
-                        &identifier_type,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_CUSTOM_EVENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::SEND_CUSTOM_EVENT, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EventResourceResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    person_id,
+                    definition_id,
+                    create_person,
+                    identifier_type,
+                    body,
+                    call_timeout,
+                } = self;
+                let person_id = person_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        e,
+                    ))?;
+                let definition_id = definition_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        e,
+                    ))?;
+                let create_person = create_person
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        e,
+                    ))?;
+                let identifier_type = identifier_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::EventResourceRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/peopleevents/2/persons/{}/definitions/{}/events", client.baseurl,
+                    encode_path(& person_id.to_string()), encode_path(& definition_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "createPerson",
+                            &create_person,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "identifierType",
+                            &identifier_type,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_CUSTOM_EVENT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_CUSTOM_EVENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_CUSTOM_EVENT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_CUSTOM_EVENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28127,96 +28867,108 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/peopleevents/2/definitions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::EventDefinitionResource>>,
-            Error,
-        > {
-            let Self {
-                client,
-                category,
-                limit,
-                offset,
-                order_field,
-                order_type,
-                search_text,
-                call_timeout,
-            } = self;
-            let category = category
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            let offset = offset
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            let order_field = order_field
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            let order_type = order_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            let search_text = search_text
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("category", &category))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderField", &order_field))
-                .query(&progenitor_client::QueryParam::new("orderType", &order_type))
-                .query(&progenitor_client::QueryParam::new("searchText", &search_text))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LIST_EVENT_DEFINITIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::LIST_EVENT_DEFINITIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::EventDefinitionResource>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    category,
+                    limit,
+                    offset,
+                    order_field,
+                    order_type,
+                    search_text,
+                    call_timeout,
+                } = self;
+                let category = category
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                let offset = offset
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                let order_field = order_field
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                let order_type = order_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                let search_text = search_text
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("category", &category))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("offset", &offset))
+                    .query(
+                        &progenitor_client::QueryParam::new("orderField", &order_field),
+                    )
+                    .query(&progenitor_client::QueryParam::new("orderType", &order_type))
+                    .query(
+                        &progenitor_client::QueryParam::new("searchText", &search_text),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::LIST_EVENT_DEFINITIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LIST_EVENT_DEFINITIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::LIST_EVENT_DEFINITIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LIST_EVENT_DEFINITIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28272,58 +29024,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/peopleevents/2/definitions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::EventDefinitionCreateResource::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_EVENT_DEFINITION,
-                    e,
-                ))?;
-            let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_EVENT_DEFINITION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_EVENT_DEFINITION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_EVENT_DEFINITION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EventDefinitionResource>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::EventDefinitionCreateResource::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                let url = format!("{}/peopleevents/2/definitions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_EVENT_DEFINITION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_EVENT_DEFINITION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_EVENT_DEFINITION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_EVENT_DEFINITION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28364,53 +29124,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/peopleevents/2/definitions/{definitionId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
-            let Self { client, definition_id, call_timeout } = self;
-            let definition_id = definition_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EVENT_DEFINITION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
-                definition_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EVENT_DEFINITION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EVENT_DEFINITION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_EVENT_DEFINITION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EventDefinitionResource>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, definition_id, call_timeout } = self;
+                let definition_id = definition_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
+                    definition_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EVENT_DEFINITION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EVENT_DEFINITION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EVENT_DEFINITION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EVENT_DEFINITION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28480,66 +29251,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/peopleevents/2/definitions/{definitionId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::EventDefinitionResource>, Error> {
-            let Self { client, definition_id, body, call_timeout } = self;
-            let definition_id = definition_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_EVENT_DEFINITION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::EventDefinitionUpdateResource::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_EVENT_DEFINITION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
-                definition_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_EVENT_DEFINITION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_EVENT_DEFINITION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_EVENT_DEFINITION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EventDefinitionResource>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, definition_id, body, call_timeout } = self;
+                let definition_id = definition_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::EventDefinitionUpdateResource::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/peopleevents/2/definitions/{}", client.baseurl, encode_path(&
+                    definition_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_EVENT_DEFINITION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_EVENT_DEFINITION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_EVENT_DEFINITION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_EVENT_DEFINITION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_EVENT_DEFINITION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28592,57 +29371,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/peopleevents/1/export`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ExportResponseBody>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ExportRequestBody::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
-                    e,
-                ))?;
-            let url = format!("{}/peopleevents/1/export", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ExportResponseBody>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ExportRequestBody::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                        e,
+                    ))?;
+                let url = format!("{}/peopleevents/1/export", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_EVENTS_EXPORT_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28683,56 +29470,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/peopleevents/1/export/status/{requestId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StatusResponseBody>, Error> {
-            let Self { client, request_id, call_timeout } = self;
-            let request_id = request_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/peopleevents/1/export/status/{}", client.baseurl, encode_path(&
-                request_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StatusResponseBody>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, request_id, call_timeout } = self;
+                let request_id = request_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/peopleevents/1/export/status/{}", client.baseurl, encode_path(&
+                    request_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EVENTS_EXPORT_REQUEST_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28773,54 +29568,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/peopleevents/1/export/{requestId}`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, request_id, call_timeout } = self;
-            let request_id = request_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/peopleevents/1/export/{}", client.baseurl, encode_path(& request_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, request_id, call_timeout } = self;
+                let request_id = request_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/peopleevents/1/export/{}", client.baseurl, encode_path(&
+                    request_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CANCEL_EVENTS_EXPORT_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28847,48 +29652,58 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/peopleevents/1/export/definitions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::DefinitionsResponseBody>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/peopleevents/1/export/definitions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DefinitionsResponseBody>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!(
+                    "{}/peopleevents/1/export/definitions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_EVENTS_DEFINITIONS_FOR_EXPORT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28957,59 +29772,68 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/segments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageSegmentResponseDto>, Error> {
-            let Self { client, page, size, sort, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENTS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENTS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENTS,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/segments", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SEGMENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SEGMENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SEGMENTS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageSegmentResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, sort, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENTS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENTS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/segments", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SEGMENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SEGMENTS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SEGMENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_SEGMENTS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_SEGMENTS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -29062,50 +29886,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/people/3/segments`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SegmentCreateDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SEGMENT,
-                    e,
-                ))?;
-            let url = format!("{}/people/3/segments", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_SEGMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_SEGMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_SEGMENT, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SegmentResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SegmentCreateDto::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SEGMENT,
+                        e,
+                    ))?;
+                let url = format!("{}/people/3/segments", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_SEGMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_SEGMENT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_SEGMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_SEGMENT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_SEGMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29143,48 +29979,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/segments/{segmentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
-            let Self { client, segment_id, call_timeout } = self;
-            let segment_id = segment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SEGMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SEGMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SEGMENT, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SegmentResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, segment_id, call_timeout } = self;
+                let segment_id = segment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SEGMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SEGMENT, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SEGMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_SEGMENT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_SEGMENT, response)
+                            .await
+                    }
                 }
             }
         }
@@ -29248,58 +30094,70 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/people/3/segments/{segmentId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SegmentResponseDto>, Error> {
-            let Self { client, segment_id, body, call_timeout } = self;
-            let segment_id = segment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SEGMENT,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::SegmentUpdateDto::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SEGMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_SEGMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_SEGMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_SEGMENT, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SegmentResponseDto>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, segment_id, body, call_timeout } = self;
+                let segment_id = segment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SEGMENT,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::SegmentUpdateDto::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SEGMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_SEGMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_SEGMENT, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_SEGMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_SEGMENT, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_SEGMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29337,45 +30195,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/people/3/segments/{segmentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, segment_id, call_timeout } = self;
-            let segment_id = segment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SEGMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_SEGMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_SEGMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_SEGMENT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, segment_id, call_timeout } = self;
+                let segment_id = segment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SEGMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/segments/{}", client.baseurl, encode_path(& segment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_SEGMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_SEGMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_SEGMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29455,69 +30324,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/people/3/segments/{segmentId}/persons`
-        pub async fn send(self) -> Result<ResponseValue<types::PagePersonV3>, Error> {
-            let Self { client, segment_id, page, size, sort, call_timeout } = self;
-            let segment_id = segment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENT_PERSONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENT_PERSONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENT_PERSONS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SEGMENT_PERSONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/people/3/segments/{}/persons", client.baseurl, encode_path(&
-                segment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SEGMENT_PERSONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SEGMENT_PERSONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SEGMENT_PERSONS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PagePersonV3>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, segment_id, page, size, sort, call_timeout } = self;
+                let segment_id = segment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENT_PERSONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENT_PERSONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENT_PERSONS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SEGMENT_PERSONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/people/3/segments/{}/persons", client.baseurl, encode_path(&
+                    segment_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SEGMENT_PERSONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SEGMENT_PERSONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SEGMENT_PERSONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SEGMENT_PERSONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SEGMENT_PERSONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

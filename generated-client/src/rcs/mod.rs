@@ -28580,54 +28580,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/2/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::RcsMessageRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_RCS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/2/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_RCS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_RCS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_RCS_MESSAGES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    types::ResponseEnvelopeMessageResponseMessageResponseDetails,
+                >,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsMessageRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_RCS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/2/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_RCS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_RCS_MESSAGES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_RCS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_RCS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_RCS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28680,49 +28696,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ott/rcs/1/message`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::RcsSendRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_RCS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/ott/rcs/1/message", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_RCS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_RCS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_RCS_MESSAGE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsSendRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_RCS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/ott/rcs/1/message", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_RCS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_RCS_MESSAGE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_RCS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SEND_RCS_MESSAGE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_RCS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28775,55 +28804,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ott/rcs/1/message/bulk`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::RcsBulkSendRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_RCS_BULK_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/ott/rcs/1/message/bulk", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_RCS_BULK_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_RCS_BULK_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_RCS_BULK_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsBulkSendRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_RCS_BULK_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/ott/rcs/1/message/bulk", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_RCS_BULK_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_RCS_BULK_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_RCS_BULK_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_RCS_BULK_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_RCS_BULK_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28878,55 +28917,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ott/rcs/1/message/template`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::RcsSendTemplateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/ott/rcs/1/message/template", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsSendTemplateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/ott/rcs/1/message/template", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_RCS_TEMPLATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -28982,56 +29032,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ott/rcs/1/message/template/bulk`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsApiResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::RcsBulkSendTemplateRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/ott/rcs/1/message/template/bulk", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsBulkSendTemplateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/ott/rcs/1/message/template/bulk", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_RCS_BULK_TEMPLATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29084,54 +29144,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/1/events`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::RcsEventRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_RCS_EVENTS,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/1/events", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_RCS_EVENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_RCS_EVENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_RCS_EVENTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    types::ResponseEnvelopeMessageResponseMessageResponseDetails,
+                >,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsEventRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_RCS_EVENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/1/events", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_RCS_EVENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_RCS_EVENTS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_RCS_EVENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SEND_RCS_EVENTS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_RCS_EVENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29245,98 +29318,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/2/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/2/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/2/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_RCS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29553,154 +29639,170 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/2/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::LogResponseLogRcsOutboundMessageContent>,
-            Error,
-        > {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                message_id,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/2/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogResponseLogRcsOutboundMessageContent>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    message_id,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/2/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_RCS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29756,58 +29858,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/2/capability-check/query`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CapabilityCheckSyncResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CapabilityCheckSyncRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/2/capability-check/query", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CapabilityCheckSyncResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CapabilityCheckSyncRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/2/capability-check/query", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_QUERY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29863,58 +29973,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/2/capability-check/notify`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CapabilityCheckAsyncResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CapabilityCheckAsyncRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/2/capability-check/notify", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CapabilityCheckAsyncResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CapabilityCheckAsyncRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/2/capability-check/notify", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CAPABILITY_CHECK_RCS_DESTINATIONS_NOTIFY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -29980,60 +30098,71 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsSenderPageResponse>, Error> {
-            let Self { client, page, size, sort, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_SENDERS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_SENDERS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_SENDERS,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/1/senders", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RCS_SENDERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RCS_SENDERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_RCS_SENDERS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsSenderPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, sort, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_SENDERS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_SENDERS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_SENDERS,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/1/senders", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RCS_SENDERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_RCS_SENDERS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RCS_SENDERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_RCS_SENDERS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RCS_SENDERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30089,52 +30218,69 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/1/senders`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsSenderRequestAcceptedResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CreateRcsSenderApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_RCS_SENDER,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/1/senders", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_RCS_SENDER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_RCS_SENDER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::CREATE_RCS_SENDER, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RcsSenderRequestAcceptedResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateRcsSenderApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_RCS_SENDER,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/1/senders", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_RCS_SENDER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_RCS_SENDER, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_RCS_SENDER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_RCS_SENDER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_RCS_SENDER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30175,47 +30321,61 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{senderName}`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsSender>, Error> {
-            let Self { client, sender_name, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_SENDER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}", client.baseurl, encode_path(& sender_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RCS_SENDER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RCS_SENDER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_RCS_SENDER, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsSender>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_SENDER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}", client.baseurl, encode_path(& sender_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RCS_SENDER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_RCS_SENDER, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RCS_SENDER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_RCS_SENDER, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RCS_SENDER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30284,60 +30444,77 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rcs/1/senders/{senderName}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsSenderRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, body, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_SENDER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::EditRcsSenderApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_SENDER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}", client.baseurl, encode_path(& sender_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_RCS_SENDER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_RCS_SENDER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::UPDATE_RCS_SENDER, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RcsSenderRequestAcceptedResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, body, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_SENDER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::EditRcsSenderApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_SENDER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}", client.baseurl, encode_path(& sender_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_RCS_SENDER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_RCS_SENDER, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_RCS_SENDER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_RCS_SENDER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_RCS_SENDER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30407,66 +30584,77 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/rcs/1/senders/{senderName}/platform-parameters`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsSenderRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, body, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::EditPlatformParametersApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/platform-parameters", client.baseurl, encode_path(&
-                sender_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RcsSenderRequestAcceptedResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, body, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::EditPlatformParametersApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/platform-parameters", client.baseurl,
+                    encode_path(& sender_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_RCS_SENDER_PLATFORM_PARAMETERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30507,56 +30695,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{senderName}/launch-status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsSenderLaunchStatusEvent>, Error> {
-            let Self { client, sender_name, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/launch-status", client.baseurl, encode_path(&
-                sender_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsSenderLaunchStatusEvent>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/launch-status", client.baseurl, encode_path(&
+                    sender_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RCS_SENDER_LAUNCH_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30637,81 +30833,94 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/providers`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsCountryProvidersPageResponse>, Error> {
-            let Self {
-                client,
-                country_code,
-                page,
-                page_size,
-                sort_direction,
-                call_timeout,
-            } = self;
-            let country_code = country_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                    e,
-                ))?;
-            let page_size = page_size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                    e,
-                ))?;
-            let sort_direction = sort_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/1/senders/providers", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("countryCode", &country_code))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(
-                    &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsCountryProvidersPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    country_code,
+                    page,
+                    page_size,
+                    sort_direction,
+                    call_timeout,
+                } = self;
+                let country_code = country_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                        e,
+                    ))?;
+                let page_size = page_size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                        e,
+                    ))?;
+                let sort_direction = sort_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                        e,
+                    ))?;
+                let url = format!("{}/rcs/1/senders/providers", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("countryCode", &country_code),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sortDirection",
+                            &sort_direction,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RCS_AVAILABLE_PROVIDERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30791,71 +31000,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{senderName}/test-numbers`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsTestNumberPageResponse>, Error> {
-            let Self { client, sender_name, page, size, sort, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_TEST_NUMBERS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_TEST_NUMBERS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_TEST_NUMBERS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_TEST_NUMBERS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/test-numbers", client.baseurl, encode_path(&
-                sender_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RCS_TEST_NUMBERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RCS_TEST_NUMBERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_RCS_TEST_NUMBERS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTestNumberPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, page, size, sort, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_TEST_NUMBERS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_TEST_NUMBERS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_TEST_NUMBERS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_TEST_NUMBERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/test-numbers", client.baseurl, encode_path(&
+                    sender_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RCS_TEST_NUMBERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RCS_TEST_NUMBERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RCS_TEST_NUMBERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RCS_TEST_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RCS_TEST_NUMBERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30925,63 +31145,77 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/1/senders/{senderName}/test-numbers`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsTestNumberRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, body, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateRcsTestNumberApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/test-numbers", client.baseurl, encode_path(&
-                sender_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_RCS_TEST_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::ADD_RCS_TEST_NUMBER, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RcsTestNumberRequestAcceptedResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, body, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateRcsTestNumberApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/test-numbers", client.baseurl, encode_path(&
+                    sender_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_RCS_TEST_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_RCS_TEST_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_RCS_TEST_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_RCS_TEST_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31036,56 +31270,69 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{senderName}/test-numbers/{testNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTestNumber>, Error> {
-            let Self { client, sender_name, test_number, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            let test_number = test_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/test-numbers/{}", client.baseurl, encode_path(&
-                sender_name.to_string()), encode_path(& test_number.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RCS_TEST_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_RCS_TEST_NUMBER, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTestNumber>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, test_number, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                let test_number = test_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/test-numbers/{}", client.baseurl, encode_path(&
+                    sender_name.to_string()), encode_path(& test_number.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RCS_TEST_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RCS_TEST_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RCS_TEST_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RCS_TEST_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31169,69 +31416,79 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/rcs/1/senders/{senderName}/test-numbers/{testNumber}`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTestNumber>, Error> {
-            let Self { client, sender_name, test_number, body, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                    e,
-                ))?;
-            let test_number = test_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateRcsTestNumberPrimaryApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/test-numbers/{}", client.baseurl, encode_path(&
-                sender_name.to_string()), encode_path(& test_number.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTestNumber>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, test_number, body, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                        e,
+                    ))?;
+                let test_number = test_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateRcsTestNumberPrimaryApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/test-numbers/{}", client.baseurl, encode_path(&
+                    sender_name.to_string()), encode_path(& test_number.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_RCS_TEST_NUMBER_PRIMARY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31286,62 +31543,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rcs/1/senders/{senderName}/test-numbers/{testNumber}/refresh`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsTestNumberRequestAcceptedResponse>, Error> {
-            let Self { client, sender_name, test_number, call_timeout } = self;
-            let sender_name = sender_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REFRESH_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            let test_number = test_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REFRESH_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/test-numbers/{}/refresh", client.baseurl,
-                encode_path(& sender_name.to_string()), encode_path(& test_number
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REFRESH_RCS_TEST_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REFRESH_RCS_TEST_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(
-                            &super::operations::REFRESH_RCS_TEST_NUMBER,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RcsTestNumberRequestAcceptedResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender_name, test_number, call_timeout } = self;
+                let sender_name = sender_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REFRESH_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                let test_number = test_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REFRESH_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/test-numbers/{}/refresh", client.baseurl,
+                    encode_path(& sender_name.to_string()), encode_path(& test_number
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REFRESH_RCS_TEST_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::REFRESH_RCS_TEST_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REFRESH_RCS_TEST_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::REFRESH_RCS_TEST_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REFRESH_RCS_TEST_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31396,56 +31664,73 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::RcsTemplateListItem>>, Error> {
-            let Self { client, sender, status, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_LIST,
-                    e,
-                ))?;
-            let status = status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_LIST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_LIST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_LIST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::RCS_TEMPLATE_LIST, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::RcsTemplateListItem>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, status, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_LIST,
+                        e,
+                    ))?;
+                let status = status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_LIST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates", client.baseurl, encode_path(& sender
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_LIST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::RCS_TEMPLATE_LIST, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_LIST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_LIST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_LIST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31514,64 +31799,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/1/senders/{sender}/templates`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_CREATE_V2,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateRcsTemplateRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_CREATE_V2,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_CREATE_V2,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_CREATE_V2,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RCS_TEMPLATE_CREATE_V2,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTemplate>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_CREATE_V2,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateRcsTemplateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_CREATE_V2,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates", client.baseurl, encode_path(& sender
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_CREATE_V2,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_CREATE_V2,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_CREATE_V2,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_CREATE_V2,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_CREATE_V2,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31626,53 +31921,66 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{sender}/templates/{templateName}`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_GET,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_GET,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& template_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_GET,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_GET,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::RCS_TEMPLATE_GET, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTemplate>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_GET,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_GET,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& template_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_GET,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::RCS_TEMPLATE_GET, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_GET,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::RCS_TEMPLATE_GET, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_GET,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31740,62 +32048,75 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/rcs/1/senders/{sender}/templates/{templateName}`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_UPDATE,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_UPDATE,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_UPDATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& template_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_UPDATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_UPDATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::RCS_TEMPLATE_UPDATE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTemplate>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_UPDATE,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_UPDATE,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_UPDATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& template_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_UPDATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_UPDATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_UPDATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_UPDATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31863,62 +32184,75 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/rcs/1/senders/{sender}/templates/{templateName}`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_CREATE,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_CREATE,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_CREATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& template_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_CREATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_CREATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::RCS_TEMPLATE_CREATE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTemplate>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_CREATE,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_CREATE,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_CREATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& template_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_CREATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_CREATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_CREATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_CREATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_CREATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31973,53 +32307,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/rcs/1/senders/{sender}/templates/{templateName}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, template_name, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_DELETE,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_DELETE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& template_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_DELETE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_DELETE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_DELETE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_DELETE,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_DELETE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& template_name.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_DELETE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_DELETE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_DELETE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32074,61 +32416,73 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/senders/{sender}/templates/{templateName}/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsTemplateApiDetailedStatusResponse>, Error> {
-            let Self { client, sender, template_name, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_GET_STATUS,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_GET_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates/{}/status", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& template_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_GET_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_GET_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RCS_TEMPLATE_GET_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::RcsTemplateApiDetailedStatusResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_GET_STATUS,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_GET_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates/{}/status", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& template_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_GET_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_GET_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_GET_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_GET_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_GET_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32212,70 +32566,80 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/rcs/1/senders/{sender}/templates/{templateName}/register`
-        pub async fn send(self) -> Result<ResponseValue<types::RcsTemplate>, Error> {
-            let Self { client, sender, template_name, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_REGISTER,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_REGISTER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::RcsRegisterTemplateRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_REGISTER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/rcs/1/senders/{}/templates/{}/register", client.baseurl,
-                encode_path(& sender.to_string()), encode_path(& template_name
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_REGISTER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_REGISTER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RCS_TEMPLATE_REGISTER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTemplate>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_REGISTER,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_REGISTER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::RcsRegisterTemplateRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_REGISTER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/senders/{}/templates/{}/register", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& template_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_REGISTER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_REGISTER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_REGISTER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_REGISTER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_REGISTER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -32332,60 +32696,72 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/rcs/1/templates/template-providers`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RcsTemplateProvidersResponse>, Error> {
-            let Self { client, country_code, sender, call_timeout } = self;
-            let country_code = country_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_PROVIDERS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RCS_TEMPLATE_PROVIDERS,
-                    e,
-                ))?;
-            let url = format!("{}/rcs/1/templates/template-providers", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("countryCode", &country_code))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RCS_TEMPLATE_PROVIDERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RCS_TEMPLATE_PROVIDERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RCS_TEMPLATE_PROVIDERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RcsTemplateProvidersResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, country_code, sender, call_timeout } = self;
+                let country_code = country_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_PROVIDERS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RCS_TEMPLATE_PROVIDERS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/rcs/1/templates/template-providers", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("countryCode", &country_code),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RCS_TEMPLATE_PROVIDERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RCS_TEMPLATE_PROVIDERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RCS_TEMPLATE_PROVIDERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RCS_TEMPLATE_PROVIDERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RCS_TEMPLATE_PROVIDERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

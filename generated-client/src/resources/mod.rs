@@ -30019,118 +30019,130 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/resource-management/1/inbound-message-configurations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<types::MoConfigurationResponse>>,
-            Error,
-        > {
-            let Self {
-                client,
-                channel,
-                configuration_key,
-                country_code,
-                keyword,
-                number,
-                number_key,
-                resource,
-                resource_key,
-                call_timeout,
-            } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let country_code = country_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let keyword = keyword
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let number = number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let number_key = number_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let resource = resource
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let resource_key = resource_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resource-management/1/inbound-message-configurations", client
-                .baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("channel", &channel))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "configurationKey",
-                        &configuration_key,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("countryCode", &country_code))
-                .query(&progenitor_client::QueryParam::new("keyword", &keyword))
-                .query(&progenitor_client::QueryParam::new("number", &number))
-                .query(&progenitor_client::QueryParam::new("numberKey", &number_key))
-                .query(&progenitor_client::QueryParam::new("resource", &resource))
-                .query(&progenitor_client::QueryParam::new("resourceKey", &resource_key))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_INBOUND_CONFIGURATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_INBOUND_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::MoConfigurationResponse>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    channel,
+                    configuration_key,
+                    country_code,
+                    keyword,
+                    number,
+                    number_key,
+                    resource,
+                    resource_key,
+                    call_timeout,
+                } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let country_code = country_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let keyword = keyword
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let number = number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let number_key = number_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let resource = resource
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let resource_key = resource_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resource-management/1/inbound-message-configurations", client
+                    .baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("channel", &channel))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "configurationKey",
+                            &configuration_key,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("countryCode", &country_code),
+                    )
+                    .query(&progenitor_client::QueryParam::new("keyword", &keyword))
+                    .query(&progenitor_client::QueryParam::new("number", &number))
+                    .query(&progenitor_client::QueryParam::new("numberKey", &number_key))
+                    .query(&progenitor_client::QueryParam::new("resource", &resource))
+                    .query(
+                        &progenitor_client::QueryParam::new("resourceKey", &resource_key),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_INBOUND_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_INBOUND_CONFIGURATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_INBOUND_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_INBOUND_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30170,57 +30182,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resource-management/1/inbound-message-configurations`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::MoConfigurationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MANAGE_INBOUND_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resource-management/1/inbound-message-configurations", client
-                .baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MANAGE_INBOUND_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MANAGE_INBOUND_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::MANAGE_INBOUND_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::MoConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resource-management/1/inbound-message-configurations", client
+                    .baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::MANAGE_INBOUND_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::MANAGE_INBOUND_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30263,48 +30283,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/resource-management/1/inbound-message-configurations/{configurationKey}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, configuration_key, call_timeout } = self;
-            let configuration_key = configuration_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_INBOUND_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resource-management/1/inbound-message-configurations/{}", client
-                .baseurl, encode_path(& configuration_key.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_INBOUND_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_INBOUND_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_INBOUND_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, configuration_key, call_timeout } = self;
+                let configuration_key = configuration_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_INBOUND_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resource-management/1/inbound-message-configurations/{}", client
+                    .baseurl, encode_path(& configuration_key.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_INBOUND_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_INBOUND_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_INBOUND_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30371,59 +30399,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resources/1/resources`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IbResourcesResponse>, Error> {
-            let Self { client, page, size, body, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_RESOURCES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_RESOURCES,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LIST_RESOURCES,
-                    e,
-                ))?;
-            let url = format!("{}/resources/1/resources", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LIST_RESOURCES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LIST_RESOURCES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::LIST_RESOURCES, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IbResourcesResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, body, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_RESOURCES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_RESOURCES,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LIST_RESOURCES,
+                        e,
+                    ))?;
+                let url = format!("{}/resources/1/resources", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LIST_RESOURCES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::LIST_RESOURCES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LIST_RESOURCES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::LIST_RESOURCES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LIST_RESOURCES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30463,54 +30503,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resources/1/coverage-lookup`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IbResourceCoverageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LOOKUP_RESOURCE_COVERAGE,
-                    e,
-                ))?;
-            let url = format!("{}/resources/1/coverage-lookup", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LOOKUP_RESOURCE_COVERAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LOOKUP_RESOURCE_COVERAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::LOOKUP_RESOURCE_COVERAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IbResourceCoverageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/resources/1/coverage-lookup", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::LOOKUP_RESOURCE_COVERAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LOOKUP_RESOURCE_COVERAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30551,54 +30599,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resources/1/requirements-lookup`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RequirementSpecs>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
-                    e,
-                ))?;
-            let url = format!("{}/resources/1/requirements-lookup", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RequirementSpecs>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                        e,
+                    ))?;
+                let url = format!("{}/resources/1/requirements-lookup", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESOURCES_REQUIREMENTS_LOOKUP,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30714,93 +30770,103 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/resources/1/requests`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PageResourceOrderApiDoc>, Error> {
-            let Self {
-                client,
-                country_code,
-                page,
-                size,
-                sort,
-                status,
-                type_,
-                call_timeout,
-            } = self;
-            let country_code = country_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            let sort = sort
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            let status = status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            let type_ = type_
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            let url = format!("{}/resources/1/requests", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("countryCode", &country_code))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RESOURCE_REQUESTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_RESOURCE_REQUESTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResourceOrderApiDoc>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    country_code,
+                    page,
+                    size,
+                    sort,
+                    status,
+                    type_,
+                    call_timeout,
+                } = self;
+                let country_code = country_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                let sort = sort
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                let status = status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                let type_ = type_
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                let url = format!("{}/resources/1/requests", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("countryCode", &country_code),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sort", &sort))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .query(&progenitor_client::QueryParam::new("type", &type_))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RESOURCE_REQUESTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RESOURCE_REQUESTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RESOURCE_REQUESTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RESOURCE_REQUESTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30841,54 +30907,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resources/1/requests`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceOrderIdentifier>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            let url = format!("{}/resources/1/requests", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_RESOURCE_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::SUBMIT_RESOURCE_REQUEST,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ResourceOrderIdentifier>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                let url = format!("{}/resources/1/requests", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SUBMIT_RESOURCE_REQUEST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_RESOURCE_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::SUBMIT_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -30928,53 +31002,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/resources/1/requests/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resources/1/requests/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_RESOURCE_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_RESOURCE_REQUEST, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ResourceOrderApiDoc>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resources/1/requests/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_RESOURCE_REQUEST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_RESOURCE_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31043,66 +31128,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/resources/1/requests/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ResourceOrderApiDoc>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateResourceOrderRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resources/1/requests/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_RESOURCE_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_RESOURCE_REQUEST,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ResourceOrderApiDoc>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateResourceOrderRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resources/1/requests/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_RESOURCE_REQUEST,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_RESOURCE_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31142,48 +31235,56 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/resources/1/requests/{id}/cancel`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CANCEL_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resources/1/requests/{}/cancel", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CANCEL_RESOURCE_REQUEST,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CANCEL_RESOURCE_REQUEST,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CANCEL_RESOURCE_REQUEST,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CANCEL_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resources/1/requests/{}/cancel", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CANCEL_RESOURCE_REQUEST,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CANCEL_RESOURCE_REQUEST,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CANCEL_RESOURCE_REQUEST,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31224,41 +31325,54 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/resources/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, document_id, call_timeout } = self;
-            let document_id = document_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_DOCUMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resources/1/documents/{}", client.baseurl, encode_path(& document_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_DOCUMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_DOCUMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DOWNLOAD_DOCUMENT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, document_id, call_timeout } = self;
+                let document_id = document_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_DOCUMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resources/1/documents/{}", client.baseurl, encode_path(&
+                    document_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_DOCUMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_DOCUMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DOWNLOAD_DOCUMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -31299,45 +31413,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/resources/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, document_id, call_timeout } = self;
-            let document_id = document_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_DOCUMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/resources/1/documents/{}", client.baseurl, encode_path(& document_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_DOCUMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_DOCUMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_DOCUMENT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, document_id, call_timeout } = self;
+                let document_id = document_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_DOCUMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/resources/1/documents/{}", client.baseurl, encode_path(&
+                    document_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_DOCUMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_DOCUMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_DOCUMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

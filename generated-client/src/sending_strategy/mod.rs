@@ -1252,91 +1252,106 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/provisioning/2/sending-strategies`
-        pub async fn send(self) -> Result<ResponseValue<types::PageResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                entity_id,
-                page,
-                sending_strategy_id,
-                size,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    e,
-                ))?;
-            let sending_strategy_id = sending_strategy_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/2/sending-strategies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "sendingStrategyId",
-                        &sending_strategy_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SENDING_STRATEGIES_V2,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SENDING_STRATEGIES_V2,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    entity_id,
+                    page,
+                    sending_strategy_id,
+                    size,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        e,
+                    ))?;
+                let sending_strategy_id = sending_strategy_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/2/sending-strategies", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sendingStrategyId",
+                            &sending_strategy_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SENDING_STRATEGIES_V2,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SENDING_STRATEGIES_V2,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SENDING_STRATEGIES_V2,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SENDING_STRATEGIES_V2,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1387,57 +1402,67 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/provisioning/2/sending-strategies`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SendingStrategyId>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SssRequestV2::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SENDING_STRATEGY_V2,
-                    e,
-                ))?;
-            let url = format!("{}/provisioning/2/sending-strategies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_SENDING_STRATEGY_V2,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_SENDING_STRATEGY_V2,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_SENDING_STRATEGY_V2,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SendingStrategyId>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SssRequestV2::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SENDING_STRATEGY_V2,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/2/sending-strategies", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_SENDING_STRATEGY_V2,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_SENDING_STRATEGY_V2,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_SENDING_STRATEGY_V2,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_SENDING_STRATEGY_V2,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_SENDING_STRATEGY_V2,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -1480,48 +1505,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/provisioning/2/sending-strategies/{sendingStrategyId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sending_strategy_id, call_timeout } = self;
-            let sending_strategy_id = sending_strategy_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/provisioning/2/sending-strategies/{}", client.baseurl, encode_path(&
-                sending_strategy_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sending_strategy_id, call_timeout } = self;
+                let sending_strategy_id = sending_strategy_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/provisioning/2/sending-strategies/{}", client.baseurl,
+                    encode_path(& sending_strategy_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_SENDING_STRATEGY_BY_SENDING_STRATEGY_ID_V2,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

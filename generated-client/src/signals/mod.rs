@@ -338,52 +338,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/signals/1/trusted-msisdns`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TrustedMsisdnRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRUSTED_MSISDNS_ADD,
-                    e,
-                ))?;
-            let url = format!("{}/signals/1/trusted-msisdns", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TRUSTED_MSISDNS_ADD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TRUSTED_MSISDNS_ADD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::TRUSTED_MSISDNS_ADD, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TrustedMsisdnRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRUSTED_MSISDNS_ADD,
+                        e,
+                    ))?;
+                let url = format!("{}/signals/1/trusted-msisdns", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TRUSTED_MSISDNS_ADD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TRUSTED_MSISDNS_ADD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TRUSTED_MSISDNS_ADD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TRUSTED_MSISDNS_ADD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TRUSTED_MSISDNS_ADD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -438,55 +452,66 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/signals/1/trusted-msisdns`
-        pub async fn send(self) -> Result<ResponseValue<::serde_json::Value>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TrustedMsisdnRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRUSTED_MSISDNS_REMOVE,
-                    e,
-                ))?;
-            let url = format!("{}/signals/1/trusted-msisdns", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TRUSTED_MSISDNS_REMOVE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TRUSTED_MSISDNS_REMOVE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::TRUSTED_MSISDNS_REMOVE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::serde_json::Value>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TrustedMsisdnRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRUSTED_MSISDNS_REMOVE,
+                        e,
+                    ))?;
+                let url = format!("{}/signals/1/trusted-msisdns", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TRUSTED_MSISDNS_REMOVE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TRUSTED_MSISDNS_REMOVE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TRUSTED_MSISDNS_REMOVE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TRUSTED_MSISDNS_REMOVE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TRUSTED_MSISDNS_REMOVE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -527,56 +552,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/signals/1/trusted-msisdns/{msisdn}/check`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TrustedMsisdnCheckResponse>, Error> {
-            let Self { client, msisdn, call_timeout } = self;
-            let msisdn = msisdn
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TRUSTED_MSISDNS_CHECK,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/signals/1/trusted-msisdns/{}/check", client.baseurl, encode_path(&
-                msisdn.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TRUSTED_MSISDNS_CHECK,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TRUSTED_MSISDNS_CHECK,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::TRUSTED_MSISDNS_CHECK,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TrustedMsisdnCheckResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, msisdn, call_timeout } = self;
+                let msisdn = msisdn
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TRUSTED_MSISDNS_CHECK,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/signals/1/trusted-msisdns/{}/check", client.baseurl,
+                    encode_path(& msisdn.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TRUSTED_MSISDNS_CHECK,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TRUSTED_MSISDNS_CHECK,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TRUSTED_MSISDNS_CHECK,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TRUSTED_MSISDNS_CHECK,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TRUSTED_MSISDNS_CHECK,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

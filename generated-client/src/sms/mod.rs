@@ -13592,51 +13592,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/3/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsResponseEnvelope>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SmsRequestEnvelope::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/sms/3/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_SMS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_SMS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_SMS_MESSAGES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsResponseEnvelope>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SmsRequestEnvelope::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/3/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_SMS_MESSAGES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_SMS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -13999,278 +14013,297 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/3/text/query`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsResponseEnvelope>, Error> {
-            let Self {
-                client,
-                bulk_id,
-                callback_data,
-                flash,
-                from,
-                include_sms_count_in_response,
-                india_dlt_content_template_id,
-                india_dlt_principal_entity_id,
-                india_dlt_telemarketer_id,
-                intermediate_report,
-                language_code,
-                notify_content_type,
-                notify_url,
-                send_at,
-                south_korea_reseller_code,
-                south_korea_title,
-                text,
-                to,
-                tracking_type,
-                tracking_url,
-                transliteration,
-                turkey_iys_brand_code,
-                turkey_iys_recipient_type,
-                validity_period,
-                call_timeout,
-            } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let callback_data = callback_data
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let flash = flash
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let include_sms_count_in_response = include_sms_count_in_response
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let india_dlt_content_template_id = india_dlt_content_template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let india_dlt_principal_entity_id = india_dlt_principal_entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let india_dlt_telemarketer_id = india_dlt_telemarketer_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let intermediate_report = intermediate_report
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let language_code = language_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let notify_content_type = notify_content_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let notify_url = notify_url
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let send_at = send_at
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let south_korea_reseller_code = south_korea_reseller_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let south_korea_title = south_korea_title
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let text = text
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let tracking_type = tracking_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let tracking_url = tracking_url
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let transliteration = transliteration
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let turkey_iys_brand_code = turkey_iys_brand_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let turkey_iys_recipient_type = turkey_iys_recipient_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let validity_period = validity_period
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let url = format!("{}/sms/3/text/query", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new("callbackData", &callback_data),
-                )
-                .query(&progenitor_client::QueryParam::new("flash", &flash))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "includeSmsCountInResponse",
-                        &include_sms_count_in_response,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "indiaDltContentTemplateId",
-                        &india_dlt_content_template_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "indiaDltPrincipalEntityId",
-                        &india_dlt_principal_entity_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "indiaDltTelemarketerId",
-                        &india_dlt_telemarketer_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "intermediateReport",
-                        &intermediate_report,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("languageCode", &language_code),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "notifyContentType",
-                        &notify_content_type,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("notifyUrl", &notify_url))
-                .query(&progenitor_client::QueryParam::new("sendAt", &send_at))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "southKoreaResellerCode",
-                        &south_korea_reseller_code,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "southKoreaTitle",
-                        &south_korea_title,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("text", &text))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .query(
-                    &progenitor_client::QueryParam::new("trackingType", &tracking_type),
-                )
-                .query(&progenitor_client::QueryParam::new("trackingUrl", &tracking_url))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "transliteration",
-                        &transliteration,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "turkeyIysBrandCode",
-                        &turkey_iys_brand_code,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "turkeyIysRecipientType",
-                        &turkey_iys_recipient_type,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "validityPeriod",
-                        &validity_period,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsResponseEnvelope>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    bulk_id,
+                    callback_data,
+                    flash,
+                    from,
+                    include_sms_count_in_response,
+                    india_dlt_content_template_id,
+                    india_dlt_principal_entity_id,
+                    india_dlt_telemarketer_id,
+                    intermediate_report,
+                    language_code,
+                    notify_content_type,
+                    notify_url,
+                    send_at,
+                    south_korea_reseller_code,
+                    south_korea_title,
+                    text,
+                    to,
+                    tracking_type,
+                    tracking_url,
+                    transliteration,
+                    turkey_iys_brand_code,
+                    turkey_iys_recipient_type,
+                    validity_period,
+                    call_timeout,
+                } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let callback_data = callback_data
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let flash = flash
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let include_sms_count_in_response = include_sms_count_in_response
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let india_dlt_content_template_id = india_dlt_content_template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let india_dlt_principal_entity_id = india_dlt_principal_entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let india_dlt_telemarketer_id = india_dlt_telemarketer_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let intermediate_report = intermediate_report
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let language_code = language_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let notify_content_type = notify_content_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let notify_url = notify_url
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let send_at = send_at
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let south_korea_reseller_code = south_korea_reseller_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let south_korea_title = south_korea_title
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let text = text
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let tracking_type = tracking_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let tracking_url = tracking_url
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let transliteration = transliteration
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let turkey_iys_brand_code = turkey_iys_brand_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let turkey_iys_recipient_type = turkey_iys_recipient_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let validity_period = validity_period
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/3/text/query", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "callbackData",
+                            &callback_data,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("flash", &flash))
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "includeSmsCountInResponse",
+                            &include_sms_count_in_response,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "indiaDltContentTemplateId",
+                            &india_dlt_content_template_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "indiaDltPrincipalEntityId",
+                            &india_dlt_principal_entity_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "indiaDltTelemarketerId",
+                            &india_dlt_telemarketer_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "intermediateReport",
+                            &intermediate_report,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "languageCode",
+                            &language_code,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "notifyContentType",
+                            &notify_content_type,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("notifyUrl", &notify_url))
+                    .query(&progenitor_client::QueryParam::new("sendAt", &send_at))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "southKoreaResellerCode",
+                            &south_korea_reseller_code,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "southKoreaTitle",
+                            &south_korea_title,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("text", &text))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "trackingType",
+                            &tracking_type,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("trackingUrl", &tracking_url),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "transliteration",
+                            &transliteration,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "turkeyIysBrandCode",
+                            &turkey_iys_brand_code,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "turkeyIysRecipientType",
+                            &turkey_iys_recipient_type,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "validityPeriod",
+                            &validity_period,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_SMS_MESSAGES_OVER_QUERY_PARAMETERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -14646,275 +14679,294 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/text/query`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::QuerySmsResponse>, Error> {
-            let Self {
-                client,
-                bulk_id,
-                callback_data,
-                flash,
-                from,
-                india_dlt_content_template_id,
-                india_dlt_principal_entity_id,
-                india_dlt_telemarketer_id,
-                intermediate_report,
-                language_code,
-                notify_content_type,
-                notify_url,
-                password,
-                process_key,
-                send_at,
-                south_korea_reseller_code,
-                text,
-                to,
-                track,
-                tracking_type,
-                transliteration,
-                turkey_iys_brand_code,
-                turkey_iys_recipient_type,
-                username,
-                validity_period,
-                call_timeout,
-            } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let callback_data = callback_data
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let flash = flash
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let india_dlt_content_template_id = india_dlt_content_template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let india_dlt_principal_entity_id = india_dlt_principal_entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let india_dlt_telemarketer_id = india_dlt_telemarketer_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let intermediate_report = intermediate_report
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let language_code = language_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let notify_content_type = notify_content_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let notify_url = notify_url
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let password = password
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let process_key = process_key
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let send_at = send_at
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let south_korea_reseller_code = south_korea_reseller_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let text = text
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let track = track
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let tracking_type = tracking_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let transliteration = transliteration
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let turkey_iys_brand_code = turkey_iys_brand_code
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let turkey_iys_recipient_type = turkey_iys_recipient_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let username = username
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let validity_period = validity_period
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/text/query", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new("callbackData", &callback_data),
-                )
-                .query(&progenitor_client::QueryParam::new("flash", &flash))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "indiaDltContentTemplateId",
-                        &india_dlt_content_template_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "indiaDltPrincipalEntityId",
-                        &india_dlt_principal_entity_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "indiaDltTelemarketerId",
-                        &india_dlt_telemarketer_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "intermediateReport",
-                        &intermediate_report,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("languageCode", &language_code),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "notifyContentType",
-                        &notify_content_type,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("notifyUrl", &notify_url))
-                .query(&progenitor_client::QueryParam::new("password", &password))
-                .query(&progenitor_client::QueryParam::new("processKey", &process_key))
-                .query(&progenitor_client::QueryParam::new("sendAt", &send_at))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "southKoreaResellerCode",
-                        &south_korea_reseller_code,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("text", &text))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .query(&progenitor_client::QueryParam::new("track", &track))
-                .query(
-                    &progenitor_client::QueryParam::new("trackingType", &tracking_type),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "transliteration",
-                        &transliteration,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "turkeyIysBrandCode",
-                        &turkey_iys_brand_code,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "turkeyIysRecipientType",
-                        &turkey_iys_recipient_type,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("username", &username))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "validityPeriod",
-                        &validity_period,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::QuerySmsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    bulk_id,
+                    callback_data,
+                    flash,
+                    from,
+                    india_dlt_content_template_id,
+                    india_dlt_principal_entity_id,
+                    india_dlt_telemarketer_id,
+                    intermediate_report,
+                    language_code,
+                    notify_content_type,
+                    notify_url,
+                    password,
+                    process_key,
+                    send_at,
+                    south_korea_reseller_code,
+                    text,
+                    to,
+                    track,
+                    tracking_type,
+                    transliteration,
+                    turkey_iys_brand_code,
+                    turkey_iys_recipient_type,
+                    username,
+                    validity_period,
+                    call_timeout,
+                } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let callback_data = callback_data
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let flash = flash
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let india_dlt_content_template_id = india_dlt_content_template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let india_dlt_principal_entity_id = india_dlt_principal_entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let india_dlt_telemarketer_id = india_dlt_telemarketer_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let intermediate_report = intermediate_report
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let language_code = language_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let notify_content_type = notify_content_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let notify_url = notify_url
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let password = password
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let process_key = process_key
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let send_at = send_at
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let south_korea_reseller_code = south_korea_reseller_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let text = text
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let track = track
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let tracking_type = tracking_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let transliteration = transliteration
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let turkey_iys_brand_code = turkey_iys_brand_code
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let turkey_iys_recipient_type = turkey_iys_recipient_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let username = username
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let validity_period = validity_period
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/text/query", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "callbackData",
+                            &callback_data,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("flash", &flash))
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "indiaDltContentTemplateId",
+                            &india_dlt_content_template_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "indiaDltPrincipalEntityId",
+                            &india_dlt_principal_entity_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "indiaDltTelemarketerId",
+                            &india_dlt_telemarketer_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "intermediateReport",
+                            &intermediate_report,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "languageCode",
+                            &language_code,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "notifyContentType",
+                            &notify_content_type,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("notifyUrl", &notify_url))
+                    .query(&progenitor_client::QueryParam::new("password", &password))
+                    .query(
+                        &progenitor_client::QueryParam::new("processKey", &process_key),
+                    )
+                    .query(&progenitor_client::QueryParam::new("sendAt", &send_at))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "southKoreaResellerCode",
+                            &south_korea_reseller_code,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("text", &text))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .query(&progenitor_client::QueryParam::new("track", &track))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "trackingType",
+                            &tracking_type,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "transliteration",
+                            &transliteration,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "turkeyIysBrandCode",
+                            &turkey_iys_brand_code,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "turkeyIysRecipientType",
+                            &turkey_iys_recipient_type,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("username", &username))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "validityPeriod",
+                            &validity_period,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_SMS_MESSAGE_OVER_QUERY_PARAMETERS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -14967,52 +15019,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/1/preview`
-        pub async fn send(self) -> Result<ResponseValue<types::PreviewResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PreviewRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PREVIEW_SMS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/preview", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PREVIEW_SMS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PREVIEW_SMS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PREVIEW_SMS_MESSAGE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PreviewResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::PreviewRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PREVIEW_SMS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/preview", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PREVIEW_SMS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PREVIEW_SMS_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PREVIEW_SMS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PREVIEW_SMS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PREVIEW_SMS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15068,50 +15133,63 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/2/text/advanced`
-        pub async fn send(self) -> Result<ResponseValue<types::SmsResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SmsAdvancedTextualRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_SMS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/sms/2/text/advanced", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_SMS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_SMS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_SMS_MESSAGE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SmsAdvancedTextualRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_SMS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/2/text/advanced", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_SMS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEND_SMS_MESSAGE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_SMS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SEND_SMS_MESSAGE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_SMS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15166,56 +15244,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/sms/2/binary/advanced`
-        pub async fn send(self) -> Result<ResponseValue<types::SmsResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SmsAdvancedBinaryRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_BINARY_SMS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/sms/2/binary/advanced", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_BINARY_SMS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_BINARY_SMS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_BINARY_SMS_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SmsAdvancedBinaryRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_BINARY_SMS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/2/binary/advanced", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_BINARY_SMS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_BINARY_SMS_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_BINARY_SMS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_BINARY_SMS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_BINARY_SMS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15256,52 +15344,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/bulks`
-        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
-            let Self { client, bulk_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SCHEDULED_SMS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/bulks", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SCHEDULED_SMS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SCHEDULED_SMS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SCHEDULED_SMS_MESSAGES,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/bulks", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SCHEDULED_SMS_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SCHEDULED_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15366,59 +15464,71 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/sms/1/bulks`
-        pub async fn send(self) -> Result<ResponseValue<types::BulkResponse>, Error> {
-            let Self { client, bulk_id, body, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESCHEDULE_SMS_MESSAGES,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::BulkRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESCHEDULE_SMS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/bulks", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESCHEDULE_SMS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESCHEDULE_SMS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RESCHEDULE_SMS_MESSAGES,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, body, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESCHEDULE_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BulkRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESCHEDULE_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/bulks", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESCHEDULE_SMS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RESCHEDULE_SMS_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESCHEDULE_SMS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RESCHEDULE_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESCHEDULE_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15459,54 +15569,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/bulks/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
-            let Self { client, bulk_id, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/bulks/status", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/bulks/status", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SCHEDULED_SMS_MESSAGES_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15573,63 +15691,72 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/sms/1/bulks/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkStatusResponse>, Error> {
-            let Self { client, bulk_id, body, call_timeout } = self;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateStatusRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/bulks/status", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, bulk_id, body, call_timeout } = self;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateStatusRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/bulks/status", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_SCHEDULED_SMS_MESSAGES_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15670,46 +15797,58 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/ct/1/log/end/{messageId}`
-        pub async fn send(self) -> Result<ResponseValue<types::EndTagResponse>, Error> {
-            let Self { client, message_id, call_timeout } = self;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LOG_END_TAG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/ct/1/log/end/{}", client.baseurl, encode_path(& message_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LOG_END_TAG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LOG_END_TAG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::LOG_END_TAG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EndTagResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, message_id, call_timeout } = self;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LOG_END_TAG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/ct/1/log/end/{}", client.baseurl, encode_path(& message_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LOG_END_TAG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::LOG_END_TAG, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LOG_END_TAG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::LOG_END_TAG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::LOG_END_TAG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -15793,86 +15932,97 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/inbox/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsMoReportResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_SMS_MESSAGES,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_SMS_MESSAGES,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_SMS_MESSAGES,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_INBOUND_SMS_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/inbox/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_INBOUND_SMS_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_INBOUND_SMS_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_INBOUND_SMS_MESSAGES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsMoReportResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_INBOUND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/inbox/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_INBOUND_SMS_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_INBOUND_SMS_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_INBOUND_SMS_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_INBOUND_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_INBOUND_SMS_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15986,98 +16136,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/3/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            let url = format!("{}/sms/3/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/3/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS_V3,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16324,165 +16487,184 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/3/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LogResponseSmsLogSmsMessageContent>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                mcc,
-                message_id,
-                mnc,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let mcc = mcc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let mnc = mnc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            let url = format!("{}/sms/3/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("mcc", &mcc))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("mnc", &mnc))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogResponseSmsLogSmsMessageContent>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    mcc,
+                    message_id,
+                    mnc,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let mcc = mcc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let mnc = mnc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/3/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("mcc", &mcc))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("mnc", &mnc))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS_V3,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16596,100 +16778,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/reports`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsReportResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsReportResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16909,149 +17102,165 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/sms/1/logs`
-        pub async fn send(self) -> Result<ResponseValue<types::LogsResponse>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                from,
-                general_status,
-                limit,
-                mcc,
-                message_id,
-                mnc,
-                sent_since,
-                sent_until,
-                to,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let from = from
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mcc = mcc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let mnc = mnc
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let to = to
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/sms/1/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("from", &from))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("mcc", &mcc))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("mnc", &mnc))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("to", &to))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LogsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    from,
+                    general_status,
+                    limit,
+                    mcc,
+                    message_id,
+                    mnc,
+                    sent_since,
+                    sent_until,
+                    to,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let from = from
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mcc = mcc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let mnc = mnc
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let to = to
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/sms/1/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("from", &from))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("mcc", &mcc))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("mnc", &mnc))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("to", &to))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_SMS_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

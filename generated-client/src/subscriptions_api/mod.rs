@@ -19461,110 +19461,127 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/subscription/{channel}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SubscriptionPage>, Error> {
-            let Self {
-                client,
-                channel,
-                application_id,
-                calls_configuration_id,
-                entity_id,
-                page,
-                resource,
-                size,
-                user,
-                call_timeout,
-            } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let calls_configuration_id = calls_configuration_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let resource = resource
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let user = user
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/subscription/{}", client.baseurl, encode_path(&
-                channel.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "callsConfigurationId",
-                        &calls_configuration_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("resource", &resource))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("user", &user))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SUBSCRIPTIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SUBSCRIPTIONS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SubscriptionPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    channel,
+                    application_id,
+                    calls_configuration_id,
+                    entity_id,
+                    page,
+                    resource,
+                    size,
+                    user,
+                    call_timeout,
+                } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let calls_configuration_id = calls_configuration_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let resource = resource
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let user = user
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/subscription/{}", client.baseurl, encode_path(&
+                    channel.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "callsConfigurationId",
+                            &calls_configuration_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("resource", &resource))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("user", &user))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SUBSCRIPTIONS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SUBSCRIPTIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SUBSCRIPTIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SUBSCRIPTIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19617,59 +19634,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/subscriptions/1/subscription/{channel}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error> {
-            let Self { client, channel, body, call_timeout } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/subscription/{}", client.baseurl, encode_path(&
-                channel.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_SUBSCRIPTION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_SUBSCRIPTION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, channel, body, call_timeout } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/subscription/{}", client.baseurl, encode_path(&
+                    channel.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_SUBSCRIPTION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_SUBSCRIPTION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19723,55 +19751,67 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/subscription/{channel}/{subscriptionId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SubscriptionResponse>, Error> {
-            let Self { client, channel, subscription_id, call_timeout } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTION,
-                    e,
-                ))?;
-            let subscription_id = subscription_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SUBSCRIPTION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/subscription/{}/{}", client.baseurl, encode_path(&
-                channel.to_string()), encode_path(& subscription_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SUBSCRIPTION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SUBSCRIPTION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SUBSCRIPTION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SubscriptionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, channel, subscription_id, call_timeout } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let subscription_id = subscription_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/subscription/{}/{}", client.baseurl,
+                    encode_path(& channel.to_string()), encode_path(& subscription_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SUBSCRIPTION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SUBSCRIPTION, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SUBSCRIPTION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_SUBSCRIPTION, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19838,64 +19878,76 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/subscriptions/1/subscription/{channel}/{subscriptionId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error> {
-            let Self { client, channel, subscription_id, body, call_timeout } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let subscription_id = subscription_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/subscription/{}/{}", client.baseurl, encode_path(&
-                channel.to_string()), encode_path(& subscription_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_SUBSCRIPTION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_SUBSCRIPTION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_SUBSCRIPTION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, channel, subscription_id, body, call_timeout } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let subscription_id = subscription_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/subscription/{}/{}", client.baseurl,
+                    encode_path(& channel.to_string()), encode_path(& subscription_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_SUBSCRIPTION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_SUBSCRIPTION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -19949,58 +20001,70 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/subscriptions/1/subscription/{channel}/{subscriptionId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error> {
-            let Self { client, channel, subscription_id, call_timeout } = self;
-            let channel = channel
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let subscription_id = subscription_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SUBSCRIPTION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/subscription/{}/{}", client.baseurl, encode_path(&
-                channel.to_string()), encode_path(& subscription_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_SUBSCRIPTION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_SUBSCRIPTION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_SUBSCRIPTION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlySubscriptionResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, channel, subscription_id, call_timeout } = self;
+                let channel = channel
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let subscription_id = subscription_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/subscription/{}/{}", client.baseurl,
+                    encode_path(& channel.to_string()), encode_path(& subscription_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_SUBSCRIPTION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_SUBSCRIPTION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_SUBSCRIPTION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_SUBSCRIPTION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20054,51 +20118,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/profiles`
-        pub async fn send(self) -> Result<ResponseValue<types::ProfilePage>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PROFILES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PROFILES,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/profiles", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PROFILES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PROFILES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_PROFILES, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProfilePage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PROFILES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PROFILES,
+                        e,
+                    ))?;
+                let url = format!("{}/subscriptions/1/profiles", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PROFILES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_PROFILES, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PROFILES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_PROFILES, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_PROFILES, response)
+                            .await
+                    }
                 }
             }
         }
@@ -20151,50 +20226,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/subscriptions/1/profiles`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlyProfileResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ProfileRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_PROFILE,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/profiles", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_PROFILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_PROFILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_PROFILE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlyProfileResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ProfileRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_PROFILE,
+                        e,
+                    ))?;
+                let url = format!("{}/subscriptions/1/profiles", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_PROFILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_PROFILE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_PROFILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_PROFILE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_PROFILE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20235,46 +20322,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/profiles/{profileId}`
-        pub async fn send(self) -> Result<ResponseValue<types::ProfileResponse>, Error> {
-            let Self { client, profile_id, call_timeout } = self;
-            let profile_id = profile_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PROFILE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/profiles/{}", client.baseurl, encode_path(&
-                profile_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PROFILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PROFILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_PROFILE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ProfileResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, profile_id, call_timeout } = self;
+                let profile_id = profile_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PROFILE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/profiles/{}", client.baseurl, encode_path(&
+                    profile_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PROFILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_PROFILE, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PROFILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_PROFILE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_PROFILE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -20341,58 +20440,70 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/subscriptions/1/profiles/{profileId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlyProfileResponse>, Error> {
-            let Self { client, profile_id, body, call_timeout } = self;
-            let profile_id = profile_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PROFILE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::NoIdProfileRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PROFILE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/profiles/{}", client.baseurl, encode_path(&
-                profile_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_PROFILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_PROFILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_PROFILE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlyProfileResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, profile_id, body, call_timeout } = self;
+                let profile_id = profile_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PROFILE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::NoIdProfileRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PROFILE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/profiles/{}", client.baseurl, encode_path(&
+                    profile_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_PROFILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_PROFILE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_PROFILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_PROFILE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_PROFILE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20433,49 +20544,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/subscriptions/1/profiles/{profileId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlyProfileResponse>, Error> {
-            let Self { client, profile_id, call_timeout } = self;
-            let profile_id = profile_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PROFILE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/profiles/{}", client.baseurl, encode_path(&
-                profile_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_PROFILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_PROFILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_PROFILE, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlyProfileResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, profile_id, call_timeout } = self;
+                let profile_id = profile_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PROFILE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/profiles/{}", client.baseurl, encode_path(&
+                    profile_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_PROFILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_PROFILE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_PROFILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_PROFILE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_PROFILE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20529,58 +20652,68 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/security`
-        pub async fn send(self) -> Result<ResponseValue<types::SecurityPage>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/security", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SECURITY_SETTINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SecurityPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                let url = format!("{}/subscriptions/1/security", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SECURITY_SETTINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20633,57 +20766,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/subscriptions/1/security`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlySecurityResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SecurityRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/security", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_SECURITY_SETTINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlySecurityResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SecurityRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                let url = format!("{}/subscriptions/1/security", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_SECURITY_SETTINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20724,53 +20865,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/security/{authId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SecurityResponse>, Error> {
-            let Self { client, auth_id, call_timeout } = self;
-            let auth_id = auth_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_SECURITY_SETTING,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/security/{}", client.baseurl, encode_path(& auth_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SECURITY_SETTING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SECURITY_SETTING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SECURITY_SETTING, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SecurityResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, auth_id, call_timeout } = self;
+                let auth_id = auth_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_SECURITY_SETTING,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/security/{}", client.baseurl, encode_path(&
+                    auth_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SECURITY_SETTING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_SECURITY_SETTING,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SECURITY_SETTING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_SECURITY_SETTING,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SECURITY_SETTING,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20837,65 +20989,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/subscriptions/1/security/{authId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlySecurityResponse>, Error> {
-            let Self { client, auth_id, body, call_timeout } = self;
-            let auth_id = auth_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::NoIdSecurityRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/security/{}", client.baseurl, encode_path(& auth_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_SECURITY_SETTINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlySecurityResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, auth_id, body, call_timeout } = self;
+                let auth_id = auth_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::NoIdSecurityRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/security/{}", client.baseurl, encode_path(&
+                    auth_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_SECURITY_SETTINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -20936,56 +21097,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/subscriptions/1/security/{authId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlySecurityResponse>, Error> {
-            let Self { client, auth_id, call_timeout } = self;
-            let auth_id = auth_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/security/{}", client.baseurl, encode_path(& auth_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_SECURITY_SETTINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_SECURITY_SETTINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlySecurityResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, auth_id, call_timeout } = self;
+                let auth_id = auth_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/security/{}", client.baseurl, encode_path(&
+                    auth_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_SECURITY_SETTINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_SECURITY_SETTINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_SECURITY_SETTINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_SECURITY_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21082,78 +21251,94 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/certificates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CertificateDetailsPage>, Error> {
-            let Self { client, direction, page, search, size, sort_by, call_timeout } = self;
-            let direction = direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    e,
-                ))?;
-            let search = search
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/certificates", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("direction", &direction))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("search", &search))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CertificateDetailsPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    direction,
+                    page,
+                    search,
+                    size,
+                    sort_by,
+                    call_timeout,
+                } = self;
+                let direction = direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        e,
+                    ))?;
+                let search = search
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/subscriptions/1/certificates", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("direction", &direction))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("search", &search))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CERTIFICATES_DETAILS_PAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21208,55 +21393,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/subscriptions/1/certificates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CertificateStatusResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CertificateUploadRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPLOAD_CERTIFICATE,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/certificates", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPLOAD_CERTIFICATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPLOAD_CERTIFICATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::UPLOAD_CERTIFICATE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CertificateStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CertificateUploadRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPLOAD_CERTIFICATE,
+                        e,
+                    ))?;
+                let url = format!("{}/subscriptions/1/certificates", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPLOAD_CERTIFICATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPLOAD_CERTIFICATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPLOAD_CERTIFICATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::UPLOAD_CERTIFICATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPLOAD_CERTIFICATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21297,56 +21493,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/certificates/{certificateId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CertificateDetailsResponse>, Error> {
-            let Self { client, certificate_id, call_timeout } = self;
-            let certificate_id = certificate_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATE_DETAILS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/certificates/{}", client.baseurl, encode_path(&
-                certificate_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CERTIFICATE_DETAILS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CERTIFICATE_DETAILS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CERTIFICATE_DETAILS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CertificateDetailsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, certificate_id, call_timeout } = self;
+                let certificate_id = certificate_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATE_DETAILS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/certificates/{}", client.baseurl, encode_path(&
+                    certificate_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CERTIFICATE_DETAILS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CERTIFICATE_DETAILS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CERTIFICATE_DETAILS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CERTIFICATE_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CERTIFICATE_DETAILS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21387,53 +21591,64 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/subscriptions/1/certificates/{certificateId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::IdOnlyCertificateResponse>, Error> {
-            let Self { client, certificate_id, call_timeout } = self;
-            let certificate_id = certificate_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CERTIFICATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/certificates/{}", client.baseurl, encode_path(&
-                certificate_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CERTIFICATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CERTIFICATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_CERTIFICATE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdOnlyCertificateResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, certificate_id, call_timeout } = self;
+                let certificate_id = certificate_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CERTIFICATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/certificates/{}", client.baseurl, encode_path(&
+                    certificate_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CERTIFICATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CERTIFICATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CERTIFICATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CERTIFICATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CERTIFICATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21530,78 +21745,96 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/certificates/status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CertificateStatusPage>, Error> {
-            let Self { client, direction, page, search, size, sort_by, call_timeout } = self;
-            let direction = direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    e,
-                ))?;
-            let search = search
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    e,
-                ))?;
-            let url = format!("{}/subscriptions/1/certificates/status", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("direction", &direction))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("search", &search))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CertificateStatusPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    direction,
+                    page,
+                    search,
+                    size,
+                    sort_by,
+                    call_timeout,
+                } = self;
+                let direction = direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        e,
+                    ))?;
+                let search = search
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/certificates/status", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("direction", &direction))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("search", &search))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CERTIFICATES_STATUSES_PAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21642,56 +21875,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/subscriptions/1/certificates/status/{certificateId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CertificateStatusResponse>, Error> {
-            let Self { client, certificate_id, call_timeout } = self;
-            let certificate_id = certificate_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CERTIFICATE_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/certificates/status/{}", client.baseurl,
-                encode_path(& certificate_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CERTIFICATE_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CERTIFICATE_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CERTIFICATE_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CertificateStatusResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, certificate_id, call_timeout } = self;
+                let certificate_id = certificate_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CERTIFICATE_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/certificates/status/{}", client.baseurl,
+                    encode_path(& certificate_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CERTIFICATE_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CERTIFICATE_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CERTIFICATE_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CERTIFICATE_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CERTIFICATE_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -21747,60 +21988,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/subscriptions/1/certificates/test/webhook`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CertificateConnectionTestResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CertificateConnectionTestRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::TEST_CONNECTION_TO_WEBHOOK,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/subscriptions/1/certificates/test/webhook", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::TEST_CONNECTION_TO_WEBHOOK,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::TEST_CONNECTION_TO_WEBHOOK,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::TEST_CONNECTION_TO_WEBHOOK,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::CertificateConnectionTestResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CertificateConnectionTestRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::TEST_CONNECTION_TO_WEBHOOK,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/subscriptions/1/certificates/test/webhook", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::TEST_CONNECTION_TO_WEBHOOK,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::TEST_CONNECTION_TO_WEBHOOK,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::TEST_CONNECTION_TO_WEBHOOK,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::TEST_CONNECTION_TO_WEBHOOK,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::TEST_CONNECTION_TO_WEBHOOK,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

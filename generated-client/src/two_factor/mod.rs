@@ -5286,45 +5286,59 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/2fa/2/applications`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::ApplicationResponse>>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/2fa/2/applications", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_2FA_APPLICATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_2FA_APPLICATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_2FA_APPLICATIONS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<::std::vec::Vec<types::ApplicationResponse>>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/2fa/2/applications", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_2FA_APPLICATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_2FA_APPLICATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_2FA_APPLICATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_2FA_APPLICATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_2FA_APPLICATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5377,57 +5391,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/applications`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_2FA_APPLICATION,
-                    e,
-                ))?;
-            let url = format!("{}/2fa/2/applications", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_2FA_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_2FA_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_2FA_APPLICATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApplicationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_2FA_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!("{}/2fa/2/applications", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_2FA_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_2FA_APPLICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_2FA_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_2FA_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_2FA_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5468,53 +5490,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/2fa/2/applications/{appId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, app_id, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_APPLICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}", client.baseurl, encode_path(& app_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_2FA_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_2FA_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_2FA_APPLICATION, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApplicationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}", client.baseurl, encode_path(& app_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_2FA_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_2FA_APPLICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_2FA_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_2FA_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_2FA_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5581,65 +5614,73 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ApplicationResponse>, Error> {
-            let Self { client, app_id, body, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_APPLICATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_APPLICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}", client.baseurl, encode_path(& app_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_2FA_APPLICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_2FA_APPLICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_2FA_APPLICATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ApplicationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, body, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_APPLICATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ApplicationRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_APPLICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}", client.baseurl, encode_path(& app_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_2FA_APPLICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_2FA_APPLICATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_2FA_APPLICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_2FA_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_2FA_APPLICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5680,56 +5721,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<::std::vec::Vec<types::Message>>, Error> {
-            let Self { client, app_id, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/messages", client.baseurl, encode_path(& app_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_2FA_MESSAGE_TEMPLATES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<::std::vec::Vec<types::Message>>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/messages", client.baseurl, encode_path(&
+                    app_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_2FA_MESSAGE_TEMPLATES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_2FA_MESSAGE_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5799,66 +5848,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/applications/{appId}/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error> {
-            let Self { client, app_id, body, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateSmsOrVoiceMessageRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/messages", client.baseurl, encode_path(& app_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsOrVoiceMessage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, body, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateSmsOrVoiceMessageRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/messages", client.baseurl, encode_path(&
+                    app_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_2FA_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -5913,59 +5970,69 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/messages/{msgId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Message>, Error> {
-            let Self { client, app_id, msg_id, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let msg_id = msg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/messages/{}", client.baseurl, encode_path(&
-                app_id.to_string()), encode_path(& msg_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_2FA_MESSAGE_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_2FA_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Message>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, msg_id, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let msg_id = msg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/messages/{}", client.baseurl, encode_path(&
+                    app_id.to_string()), encode_path(& msg_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_2FA_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_2FA_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6049,71 +6116,79 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}/messages/{msgId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SmsOrVoiceMessage>, Error> {
-            let Self { client, app_id, msg_id, body, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let msg_id = msg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateSmsOrVoiceMessageRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/messages/{}", client.baseurl, encode_path(&
-                app_id.to_string()), encode_path(& msg_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SmsOrVoiceMessage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, msg_id, body, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let msg_id = msg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateSmsOrVoiceMessageRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/messages/{}", client.baseurl, encode_path(&
+                    app_id.to_string()), encode_path(& msg_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_2FA_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6183,64 +6258,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/applications/{appId}/email/messages`
-        pub async fn send(self) -> Result<ResponseValue<types::EmailMessage>, Error> {
-            let Self { client, app_id, body, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateEmailMessageRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/email/messages", client.baseurl, encode_path(&
-                app_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailMessage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, body, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateEmailMessageRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/email/messages", client.baseurl,
+                    encode_path(& app_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6324,69 +6409,79 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/2fa/2/applications/{appId}/email/messages/{msgId}`
-        pub async fn send(self) -> Result<ResponseValue<types::EmailMessage>, Error> {
-            let Self { client, app_id, msg_id, body, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let msg_id = msg_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateEmailMessageRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/email/messages/{}", client.baseurl,
-                encode_path(& app_id.to_string()), encode_path(& msg_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::EmailMessage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, msg_id, body, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let msg_id = msg_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateEmailMessageRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/email/messages/{}", client.baseurl,
+                    encode_path(& app_id.to_string()), encode_path(& msg_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_2FA_EMAIL_MESSAGE_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6454,64 +6549,72 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, nc_needed, body, call_timeout } = self;
-            let nc_needed = nc_needed
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::StartAuthenticationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
-                    e,
-                ))?;
-            let url = format!("{}/2fa/2/pin", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .query(&progenitor_client::QueryParam::new("ncNeeded", &nc_needed))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StartAuthenticationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, nc_needed, body, call_timeout } = self;
+                let nc_needed = nc_needed
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::StartAuthenticationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                        e,
+                    ))?;
+                let url = format!("{}/2fa/2/pin", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .query(&progenitor_client::QueryParam::new("ncNeeded", &nc_needed))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_2FA_PIN_CODE_OVER_SMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6578,65 +6681,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/resend`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, pin_id, body, call_timeout } = self;
-            let pin_id = pin_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ResendPinRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/pin/{}/resend", client.baseurl, encode_path(& pin_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StartAuthenticationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pin_id, body, call_timeout } = self;
+                let pin_id = pin_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ResendPinRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/pin/{}/resend", client.baseurl, encode_path(& pin_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESEND_2FA_PIN_CODE_OVER_SMS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6692,58 +6803,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin/voice`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::StartAuthenticationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
-                    e,
-                ))?;
-            let url = format!("{}/2fa/2/pin/voice", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StartAuthenticationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::StartAuthenticationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                        e,
+                    ))?;
+                let url = format!("{}/2fa/2/pin/voice", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_2FA_PIN_CODE_OVER_VOICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6810,65 +6929,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/resend/voice`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StartAuthenticationResponse>, Error> {
-            let Self { client, pin_id, body, call_timeout } = self;
-            let pin_id = pin_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ResendPinRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/pin/{}/resend/voice", client.baseurl, encode_path(& pin_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::StartAuthenticationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pin_id, body, call_timeout } = self;
+                let pin_id = pin_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ResendPinRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/pin/{}/resend/voice", client.baseurl, encode_path(& pin_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESEND_2FA_PIN_CODE_OVER_VOICE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -6924,58 +7051,69 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin/email`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StartEmailAuthenticationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::StartEmailAuthenticationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
-                    e,
-                ))?;
-            let url = format!("{}/2fa/2/pin/email", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::StartEmailAuthenticationResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::StartEmailAuthenticationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                        e,
+                    ))?;
+                let url = format!("{}/2fa/2/pin/email", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_2FA_PIN_CODE_OVER_EMAIL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7044,66 +7182,77 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/resend/email`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::StartEmailAuthenticationResponse>, Error> {
-            let Self { client, pin_id, body, call_timeout } = self;
-            let pin_id = pin_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::ResendPinRequestViaEmail::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/pin/{}/resend/email", client.baseurl, encode_path(& pin_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::StartEmailAuthenticationResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pin_id, body, call_timeout } = self;
+                let pin_id = pin_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::ResendPinRequestViaEmail::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/pin/{}/resend/email", client.baseurl, encode_path(& pin_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RESEND_2FA_PIN_CODE_OVER_EMAIL,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7170,65 +7319,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/2fa/2/pin/{pinId}/verify`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::VerifyPinResponse>, Error> {
-            let Self { client, pin_id, body, call_timeout } = self;
-            let pin_id = pin_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::VerifyPinRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/pin/{}/verify", client.baseurl, encode_path(& pin_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VERIFY_2FA_PHONE_NUMBER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VERIFY_2FA_PHONE_NUMBER,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::VerifyPinResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, pin_id, body, call_timeout } = self;
+                let pin_id = pin_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::VerifyPinRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/pin/{}/verify", client.baseurl, encode_path(& pin_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VERIFY_2FA_PHONE_NUMBER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VERIFY_2FA_PHONE_NUMBER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -7307,74 +7464,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/2fa/2/applications/{appId}/verifications`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::VerificationResponse>, Error> {
-            let Self { client, app_id, msisdn, sent, verified, call_timeout } = self;
-            let app_id = app_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_VERIFICATION_STATUS,
-                    e,
-                ))?;
-            let msisdn = msisdn
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_VERIFICATION_STATUS,
-                    e,
-                ))?;
-            let sent = sent
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_VERIFICATION_STATUS,
-                    e,
-                ))?;
-            let verified = verified
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_2FA_VERIFICATION_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/2fa/2/applications/{}/verifications", client.baseurl, encode_path(&
-                app_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("msisdn", &msisdn))
-                .query(&progenitor_client::QueryParam::new("sent", &sent))
-                .query(&progenitor_client::QueryParam::new("verified", &verified))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_2FA_VERIFICATION_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_2FA_VERIFICATION_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_2FA_VERIFICATION_STATUS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::VerificationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, app_id, msisdn, sent, verified, call_timeout } = self;
+                let app_id = app_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_VERIFICATION_STATUS,
+                        e,
+                    ))?;
+                let msisdn = msisdn
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_VERIFICATION_STATUS,
+                        e,
+                    ))?;
+                let sent = sent
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_VERIFICATION_STATUS,
+                        e,
+                    ))?;
+                let verified = verified
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_2FA_VERIFICATION_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/2fa/2/applications/{}/verifications", client.baseurl,
+                    encode_path(& app_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("msisdn", &msisdn))
+                    .query(&progenitor_client::QueryParam::new("sent", &sent))
+                    .query(&progenitor_client::QueryParam::new("verified", &verified))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_2FA_VERIFICATION_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_2FA_VERIFICATION_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_2FA_VERIFICATION_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_2FA_VERIFICATION_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_2FA_VERIFICATION_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -466,41 +466,54 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/uploads/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, document_id, call_timeout } = self;
-            let document_id = document_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_DOCUMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/uploads/1/documents/{}", client.baseurl, encode_path(& document_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_DOCUMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_DOCUMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DOWNLOAD_DOCUMENT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, document_id, call_timeout } = self;
+                let document_id = document_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_DOCUMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/uploads/1/documents/{}", client.baseurl, encode_path(&
+                    document_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_DOCUMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_DOCUMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DOWNLOAD_DOCUMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -554,57 +567,68 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/uploads/1/documents/{documentId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, document_id, body, call_timeout } = self;
-            let document_id = document_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_DOCUMENT,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::REPLACE_DOCUMENT,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/uploads/1/documents/{}", client.baseurl, encode_path(& document_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static(
-                        "application/octet-stream",
-                    ),
-                )
-                .body(body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::REPLACE_DOCUMENT,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::REPLACE_DOCUMENT,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(&super::operations::REPLACE_DOCUMENT, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, document_id, body, call_timeout } = self;
+                let document_id = document_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_DOCUMENT,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::REPLACE_DOCUMENT,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/uploads/1/documents/{}", client.baseurl, encode_path(&
+                    document_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        ::reqwest::header::HeaderValue::from_static(
+                            "application/octet-stream",
+                        ),
+                    )
+                    .body(body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::REPLACE_DOCUMENT,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::REPLACE_DOCUMENT,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::REPLACE_DOCUMENT,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -661,52 +685,65 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/uploads/1/documents`
-        pub async fn send(self) -> Result<ResponseValue<types::UploadResult>, Error> {
-            let Self { client, output, profile, call_timeout } = self;
-            let output = output
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_DOCUMENTS,
-                    e,
-                ))?;
-            let profile = profile
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEARCH_DOCUMENTS,
-                    e,
-                ))?;
-            let url = format!("{}/uploads/1/documents", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("output", &output))
-                .query(&progenitor_client::QueryParam::new("profile", &profile))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEARCH_DOCUMENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEARCH_DOCUMENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEARCH_DOCUMENTS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UploadResult>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, output, profile, call_timeout } = self;
+                let output = output
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_DOCUMENTS,
+                        e,
+                    ))?;
+                let profile = profile
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEARCH_DOCUMENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/uploads/1/documents", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("output", &output))
+                    .query(&progenitor_client::QueryParam::new("profile", &profile))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEARCH_DOCUMENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::SEARCH_DOCUMENTS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEARCH_DOCUMENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::SEARCH_DOCUMENTS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEARCH_DOCUMENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -757,49 +794,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/uploads/1/documents`
-        pub async fn send(self) -> Result<ResponseValue<types::UploadResult>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::LabelRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::LABEL_DOCUMENTS,
-                    e,
-                ))?;
-            let url = format!("{}/uploads/1/documents", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::LABEL_DOCUMENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::LABEL_DOCUMENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::LABEL_DOCUMENTS, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UploadResult>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::LabelRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::LABEL_DOCUMENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/uploads/1/documents", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::LABEL_DOCUMENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::LABEL_DOCUMENTS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::LABEL_DOCUMENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::LABEL_DOCUMENTS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::LABEL_DOCUMENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -826,33 +876,46 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/uploads/1/export`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/uploads/1/export", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::EXPORT_AUDIT_LOG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::EXPORT_AUDIT_LOG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::EXPORT_AUDIT_LOG, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/uploads/1/export", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::EXPORT_AUDIT_LOG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::EXPORT_AUDIT_LOG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::EXPORT_AUDIT_LOG,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -891,43 +954,54 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/uploads/1/notes`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_NOTE,
-                    e,
-                ))?;
-            let url = format!("{}/uploads/1/notes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::CONTENT_TYPE,
-                    ::reqwest::header::HeaderValue::from_static("text/plain"),
-                )
-                .body(body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_NOTE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_NOTE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                204u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_NOTE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_NOTE,
+                        e,
+                    ))?;
+                let url = format!("{}/uploads/1/notes", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::CONTENT_TYPE,
+                        ::reqwest::header::HeaderValue::from_static("text/plain"),
+                    )
+                    .body(body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_NOTE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_NOTE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    204u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_NOTE, response)
+                            .await
+                    }
                 }
             }
         }

@@ -25171,57 +25171,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber/2/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ViberRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_VIBER_MESSAGES,
-                    e,
-                ))?;
-            let url = format!("{}/viber/2/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_VIBER_MESSAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_VIBER_MESSAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_VIBER_MESSAGES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    types::ResponseEnvelopeMessageResponseMessageResponseDetails,
+                >,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ViberRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_VIBER_MESSAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/2/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_VIBER_MESSAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_VIBER_MESSAGES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_VIBER_MESSAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_VIBER_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_VIBER_MESSAGES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25274,55 +25287,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber/1/message/text`
-        pub async fn send(self) -> Result<ResponseValue<types::BulkMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::BulkTextMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_VIBER_TEXT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/viber/1/message/text", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_VIBER_TEXT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_VIBER_TEXT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_VIBER_TEXT_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BulkTextMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_VIBER_TEXT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/1/message/text", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_VIBER_TEXT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_VIBER_TEXT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_VIBER_TEXT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_VIBER_TEXT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_VIBER_TEXT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25375,57 +25398,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber/1/message/image`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ViberImageMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_VIBER_IMAGE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/viber/1/message/image", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_VIBER_IMAGE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_VIBER_IMAGE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_VIBER_IMAGE_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ViberImageMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_VIBER_IMAGE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/1/message/image", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_VIBER_IMAGE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_VIBER_IMAGE_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_VIBER_IMAGE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_VIBER_IMAGE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_VIBER_IMAGE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25478,57 +25509,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber/1/message/file`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ViberFileMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_VIBER_FILE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/viber/1/message/file", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_VIBER_FILE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_VIBER_FILE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_VIBER_FILE_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ViberFileMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_VIBER_FILE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/1/message/file", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_VIBER_FILE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_VIBER_FILE_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_VIBER_FILE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_VIBER_FILE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_VIBER_FILE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25581,57 +25620,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber/1/message/video`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ViberVideoMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_VIBER_VIDEO_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/viber/1/message/video", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_VIBER_VIDEO_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_VIBER_VIDEO_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_VIBER_VIDEO_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ViberVideoMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_VIBER_VIDEO_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/1/message/video", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_VIBER_VIDEO_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_VIBER_VIDEO_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_VIBER_VIDEO_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_VIBER_VIDEO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_VIBER_VIDEO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -25745,98 +25792,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/viber/2/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/viber/2/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/2/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_VIBER_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26053,151 +26113,170 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/viber/2/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LogResponseLogViberOutboundContent>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                message_id,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/viber/2/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogResponseLogViberOutboundContent>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    message_id,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/viber/2/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_VIBER_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26280,71 +26359,82 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/viber/1/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetViberTemplatesResponse>, Error> {
-            let Self { client, sender, order_by, page, size, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VIBER_TEMPLATES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VIBER_TEMPLATES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VIBER_TEMPLATES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VIBER_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/viber/1/senders/{}/templates", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_VIBER_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_VIBER_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_VIBER_TEMPLATES, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetViberTemplatesResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, order_by, page, size, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VIBER_TEMPLATES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VIBER_TEMPLATES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VIBER_TEMPLATES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VIBER_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/viber/1/senders/{}/templates", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_VIBER_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_VIBER_TEMPLATES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_VIBER_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_VIBER_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_VIBER_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26411,65 +26501,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber/1/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ViberTemplateResponse>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TemplateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/viber/1/senders/{}/templates", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_VIBER_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_VIBER_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ViberTemplateResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TemplateRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/viber/1/senders/{}/templates", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_VIBER_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_VIBER_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_VIBER_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_VIBER_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26524,58 +26622,69 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/viber/1/senders/{sender}/templates/{templateId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ViberTemplateResponse>, Error> {
-            let Self { client, sender, template_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/viber/1/senders/{}/templates/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& template_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_VIBER_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_VIBER_TEMPLATE, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ViberTemplateResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/viber/1/senders/{}/templates/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& template_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_VIBER_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_VIBER_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_VIBER_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_VIBER_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26630,53 +26739,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/viber/1/senders/{sender}/templates/{templateId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, template_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            let template_id = template_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/viber/1/senders/{}/templates/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& template_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_VIBER_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_VIBER_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_VIBER_TEMPLATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                let template_id = template_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/viber/1/senders/{}/templates/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& template_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_VIBER_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_VIBER_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_VIBER_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26729,60 +26846,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/viber-bot/1/messages`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ViberBotRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_VIBER_BOT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/viber-bot/1/messages", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_VIBER_BOT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_VIBER_BOT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_VIBER_BOT_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    types::ResponseEnvelopeMessageResponseMessageResponseDetails,
+                >,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ViberBotRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_VIBER_BOT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/viber-bot/1/messages", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_VIBER_BOT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_VIBER_BOT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_VIBER_BOT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_VIBER_BOT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_VIBER_BOT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -26999,151 +27126,170 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/viber-bot/1/logs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LogResponseLogViberBotOutboundContent>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                cursor,
-                destination,
-                entity_id,
-                general_status,
-                limit,
-                message_id,
-                sender,
-                sent_since,
-                sent_until,
-                use_cursor,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let cursor = cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let destination = destination
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let general_status = general_status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_since = sent_since
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let sent_until = sent_until
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let use_cursor = use_cursor
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            let url = format!("{}/viber-bot/1/logs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cursor", &cursor))
-                .query(&progenitor_client::QueryParam::new("destination", &destination))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(
-                    &progenitor_client::QueryParam::new("generalStatus", &general_status),
-                )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
-                .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
-                .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::LogResponseLogViberBotOutboundContent>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    cursor,
+                    destination,
+                    entity_id,
+                    general_status,
+                    limit,
+                    message_id,
+                    sender,
+                    sent_since,
+                    sent_until,
+                    use_cursor,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let cursor = cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let destination = destination
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let general_status = general_status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_since = sent_since
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let sent_until = sent_until
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let use_cursor = use_cursor
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                let url = format!("{}/viber-bot/1/logs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("cursor", &cursor))
+                    .query(
+                        &progenitor_client::QueryParam::new("destination", &destination),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "generalStatus",
+                            &general_status,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("sentSince", &sent_since))
+                    .query(&progenitor_client::QueryParam::new("sentUntil", &sent_until))
+                    .query(&progenitor_client::QueryParam::new("useCursor", &use_cursor))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_LOGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -27257,98 +27403,111 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/viber-bot/1/reports`
-        pub async fn send(self) -> Result<ResponseValue<types::DeliveryReports>, Error> {
-            let Self {
-                client,
-                application_id,
-                bulk_id,
-                campaign_reference_id,
-                entity_id,
-                limit,
-                message_id,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let bulk_id = bulk_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let campaign_reference_id = campaign_reference_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let limit = limit
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            let url = format!("{}/viber-bot/1/reports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "campaignReferenceId",
-                        &campaign_reference_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::DeliveryReports>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    bulk_id,
+                    campaign_reference_id,
+                    entity_id,
+                    limit,
+                    message_id,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let bulk_id = bulk_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let campaign_reference_id = campaign_reference_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let limit = limit
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                let url = format!("{}/viber-bot/1/reports", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("bulkId", &bulk_id))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "campaignReferenceId",
+                            &campaign_reference_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("limit", &limit))
+                    .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_OUTBOUND_VIBER_BOT_MESSAGE_DELIVERY_REPORTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

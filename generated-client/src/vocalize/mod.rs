@@ -3223,60 +3223,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/vocalize/2/campaigns/me`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignListResponse>, Error> {
-            let Self { client, active_only, has_scores, call_timeout } = self;
-            let active_only = active_only
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
-                    e,
-                ))?;
-            let has_scores = has_scores
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
-                    e,
-                ))?;
-            let url = format!("{}/vocalize/2/campaigns/me", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("activeOnly", &active_only))
-                .query(&progenitor_client::QueryParam::new("hasScores", &has_scores))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignListResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, active_only, has_scores, call_timeout } = self;
+                let active_only = active_only
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                        e,
+                    ))?;
+                let has_scores = has_scores
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                        e,
+                    ))?;
+                let url = format!("{}/vocalize/2/campaigns/me", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("activeOnly", &active_only),
+                    )
+                    .query(&progenitor_client::QueryParam::new("hasScores", &has_scores))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_GET_MY_CAMPAIGNS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3331,57 +3341,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/vocalize/2/campaigns`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CampaignCreatePayload::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_CREATE_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!("{}/vocalize/2/campaigns", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_CREATE_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_CREATE_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_CREATE_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CampaignCreatePayload::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!("{}/vocalize/2/campaigns", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_CREATE_CAMPAIGN,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_CREATE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3421,56 +3440,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/vocalize/2/campaigns/{campaignId}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/vocalize/2/campaigns/{}", client.baseurl, encode_path(& campaign_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_GET_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_GET_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/vocalize/2/campaigns/{}", client.baseurl, encode_path(&
+                    campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_GET_CAMPAIGN,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_GET_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_GET_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_GET_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3510,48 +3537,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/vocalize/2/campaigns/{campaignId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_DELETE_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/vocalize/2/campaigns/{}", client.baseurl, encode_path(& campaign_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_DELETE_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_DELETE_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_DELETE_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/vocalize/2/campaigns/{}", client.baseurl, encode_path(&
+                    campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_DELETE_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3619,65 +3654,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/vocalize/2/campaigns/{campaignId}/settings`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignResponse>, Error> {
-            let Self { client, campaign_id, body, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CampaignSettingsValue::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/vocalize/2/campaigns/{}/settings", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, body, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CampaignSettingsValue::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/vocalize/2/campaigns/{}/settings", client.baseurl, encode_path(&
+                    campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_UPDATE_CAMPAIGN_SETTINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3784,95 +3828,103 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/vocalize/2/campaigns/{campaignId}/leaderboard`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::LeaderboardResponse>, Error> {
-            let Self {
-                client,
-                campaign_id,
-                day,
-                from_time,
-                page,
-                size,
-                to_time,
-                call_timeout,
-            } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            let day = day
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            let from_time = from_time
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            let to_time = to_time
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/vocalize/2/campaigns/{}/leaderboard", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("day", &day))
-                .query(&progenitor_client::QueryParam::new("fromTime", &from_time))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("toTime", &to_time))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::LeaderboardResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    campaign_id,
+                    day,
+                    from_time,
+                    page,
+                    size,
+                    to_time,
+                    call_timeout,
+                } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                let day = day
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                let from_time = from_time
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                let to_time = to_time
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/vocalize/2/campaigns/{}/leaderboard", client.baseurl,
+                    encode_path(& campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("day", &day))
+                    .query(&progenitor_client::QueryParam::new("fromTime", &from_time))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("toTime", &to_time))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_GET_CAMPAIGN_LEADERBOARD,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -3912,56 +3964,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/vocalize/2/campaigns/{campaignId}/stats`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CampaignStatsResponse>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/vocalize/2/campaigns/{}/stats", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CampaignStatsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/vocalize/2/campaigns/{}/stats", client.baseurl, encode_path(&
+                    campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_GET_CAMPAIGN_STATS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4001,48 +4061,56 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/vocalize/2/campaigns/{campaignId}/reset`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, campaign_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_RESET_CAMPAIGN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/vocalize/2/campaigns/{}/reset", client.baseurl, encode_path(&
-                campaign_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_RESET_CAMPAIGN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_RESET_CAMPAIGN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_RESET_CAMPAIGN,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/vocalize/2/campaigns/{}/reset", client.baseurl, encode_path(&
+                    campaign_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_RESET_CAMPAIGN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4091,53 +4159,65 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/vocalize/2/scores`
-        pub async fn send(self) -> Result<ResponseValue<types::ScoreResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::ScoreBase::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_SUBMIT_ENTRY,
-                    e,
-                ))?;
-            let url = format!("{}/vocalize/2/scores", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_SUBMIT_ENTRY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_SUBMIT_ENTRY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_SUBMIT_ENTRY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ScoreResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ScoreBase::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                        e,
+                    ))?;
+                let url = format!("{}/vocalize/2/scores", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_SUBMIT_ENTRY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_SUBMIT_ENTRY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -4191,60 +4271,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/vocalize/2/scores/stats`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::ScoreStatsResponse>, Error> {
-            let Self { client, campaign_id, user_id, call_timeout } = self;
-            let campaign_id = campaign_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_SCORE_STATS,
-                    e,
-                ))?;
-            let user_id = user_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VOCALIZE_GET_SCORE_STATS,
-                    e,
-                ))?;
-            let url = format!("{}/vocalize/2/scores/stats", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
-                .query(&progenitor_client::QueryParam::new("userId", &user_id))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VOCALIZE_GET_SCORE_STATS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VOCALIZE_GET_SCORE_STATS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::VOCALIZE_GET_SCORE_STATS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ScoreStatsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, campaign_id, user_id, call_timeout } = self;
+                let campaign_id = campaign_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_SCORE_STATS,
+                        e,
+                    ))?;
+                let user_id = user_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VOCALIZE_GET_SCORE_STATS,
+                        e,
+                    ))?;
+                let url = format!("{}/vocalize/2/scores/stats", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("campaignId", &campaign_id),
+                    )
+                    .query(&progenitor_client::QueryParam::new("userId", &user_id))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VOCALIZE_GET_SCORE_STATS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VOCALIZE_GET_SCORE_STATS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VOCALIZE_GET_SCORE_STATS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::VOCALIZE_GET_SCORE_STATS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VOCALIZE_GET_SCORE_STATS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

@@ -14993,57 +14993,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/webrtc/1/token`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TokenResponseModel>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::TokenRequestModel::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GENERATE_WEBRTC_TOKEN,
-                    e,
-                ))?;
-            let url = format!("{}/webrtc/1/token", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GENERATE_WEBRTC_TOKEN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GENERATE_WEBRTC_TOKEN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GENERATE_WEBRTC_TOKEN,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TokenResponseModel>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TokenRequestModel::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GENERATE_WEBRTC_TOKEN,
+                        e,
+                    ))?;
+                let url = format!("{}/webrtc/1/token", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GENERATE_WEBRTC_TOKEN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GENERATE_WEBRTC_TOKEN,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GENERATE_WEBRTC_TOKEN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GENERATE_WEBRTC_TOKEN,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GENERATE_WEBRTC_TOKEN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15095,60 +15103,68 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/webrtc-push-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushConfigurationPageResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_CONFIGURATIONS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_CONFIGURATIONS,
-                    e,
-                ))?;
-            let url = format!("{}/webrtc/1/webrtc-push-config", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_CONFIGURATIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_CONFIGURATIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_PUSH_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushConfigurationPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_CONFIGURATIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/webrtc/1/webrtc-push-config", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_CONFIGURATIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_PUSH_CONFIGURATIONS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_CONFIGURATIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_PUSH_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_CONFIGURATIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15203,58 +15219,66 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/webrtc/1/webrtc-push-config`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::PushConfigurationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SAVE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!("{}/webrtc/1/webrtc-push-config", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SAVE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SAVE_PUSH_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SAVE_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::PushConfigurationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SAVE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!("{}/webrtc/1/webrtc-push-config", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SAVE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SAVE_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SAVE_PUSH_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SAVE_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SAVE_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15295,56 +15319,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/webrtc-push-config/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_PUSH_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_PUSH_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15413,66 +15445,74 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/webrtc/1/webrtc-push-config/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PushConfigurationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_PUSH_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::UPDATE_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PushConfigurationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_PUSH_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::UPDATE_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15513,49 +15553,57 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/webrtc/1/webrtc-push-config/{id}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_PUSH_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_PUSH_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15624,66 +15672,74 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/webrtc/1/webrtc-push-config/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::PushConfigurationResponse>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PushConfigurationRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_PUSH_CONFIGURATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_PUSH_CONFIGURATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::PATCH_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::PushConfigurationResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PushConfigurationRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/webrtc-push-config/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_PUSH_CONFIGURATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PATCH_PUSH_CONFIGURATION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_PUSH_CONFIGURATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::PATCH_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PATCH_PUSH_CONFIGURATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -15737,51 +15793,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/files`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::FilePageResponse>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILES,
-                    e,
-                ))?;
-            let url = format!("{}/webrtc/1/files", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FILES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FILES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_FILES, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FilePageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILES,
+                        e,
+                    ))?;
+                let url = format!("{}/webrtc/1/files", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FILES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_FILES, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FILES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_FILES, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_FILES, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -15821,42 +15888,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/files/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::FileResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_FILE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/files/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_FILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_FILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => crate::call::json(&super::operations::GET_FILE, response).await,
-                _ => crate::call::failure(&super::operations::GET_FILE, response).await,
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FileResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_FILE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/files/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_FILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_FILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_FILE, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_FILE, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -15896,45 +15979,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/webrtc/1/files/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::FileResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_FILE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/files/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_FILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_FILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_FILE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FileResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_FILE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/files/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_FILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_FILE, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_FILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_FILE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_FILE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -15975,41 +16071,51 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/files/{id}/download`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_FILE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/files/{}/download", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_FILE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_FILE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(&super::operations::DOWNLOAD_FILE, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_FILE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/files/{}/download", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_FILE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_FILE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(&super::operations::DOWNLOAD_FILE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -16117,87 +16223,101 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/user-activity`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::UserActivityPageResponse>, Error> {
-            let Self {
-                client,
-                end_time,
-                identity,
-                page,
-                session_id,
-                size,
-                start_time,
-                call_timeout,
-            } = self;
-            let end_time = end_time
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            let identity = identity
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            let session_id = session_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            let start_time = start_time
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            let url = format!("{}/webrtc/1/user-activity", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("endTime", &end_time))
-                .query(&progenitor_client::QueryParam::new("identity", &identity))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("sessionId", &session_id))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("startTime", &start_time))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_USER_ACTIVITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_USER_ACTIVITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_USER_ACTIVITY, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::UserActivityPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    end_time,
+                    identity,
+                    page,
+                    session_id,
+                    size,
+                    start_time,
+                    call_timeout,
+                } = self;
+                let end_time = end_time
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                let identity = identity
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                let session_id = session_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                let start_time = start_time
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                let url = format!("{}/webrtc/1/user-activity", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("endTime", &end_time))
+                    .query(&progenitor_client::QueryParam::new("identity", &identity))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("sessionId", &session_id))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("startTime", &start_time))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_USER_ACTIVITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_USER_ACTIVITY, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_USER_ACTIVITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_USER_ACTIVITY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_USER_ACTIVITY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16394,147 +16514,160 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/recordings`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WebrtcRecordingPageResponse>, Error> {
-            let Self {
-                client,
-                call_type,
-                identity,
-                location,
-                page,
-                phone_number,
-                room_id,
-                room_name,
-                size,
-                sort_by,
-                sort_direction,
-                start_time_after,
-                start_time_before,
-                call_timeout,
-            } = self;
-            let call_type = call_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let identity = identity
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let location = location
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let phone_number = phone_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let room_id = room_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let room_name = room_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let sort_direction = sort_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let start_time_after = start_time_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let start_time_before = start_time_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            let url = format!("{}/webrtc/1/recordings", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("callType", &call_type))
-                .query(&progenitor_client::QueryParam::new("identity", &identity))
-                .query(&progenitor_client::QueryParam::new("location", &location))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("phoneNumber", &phone_number))
-                .query(&progenitor_client::QueryParam::new("roomId", &room_id))
-                .query(&progenitor_client::QueryParam::new("roomName", &room_name))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .query(
-                    &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "startTimeAfter",
-                        &start_time_after,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "startTimeBefore",
-                        &start_time_before,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WEBRTC_RECORDINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WEBRTC_RECORDINGS,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WebrtcRecordingPageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    call_type,
+                    identity,
+                    location,
+                    page,
+                    phone_number,
+                    room_id,
+                    room_name,
+                    size,
+                    sort_by,
+                    sort_direction,
+                    start_time_after,
+                    start_time_before,
+                    call_timeout,
+                } = self;
+                let call_type = call_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let identity = identity
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let location = location
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let phone_number = phone_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let room_id = room_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let room_name = room_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let sort_direction = sort_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let start_time_after = start_time_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let start_time_before = start_time_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                let url = format!("{}/webrtc/1/recordings", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("callType", &call_type))
+                    .query(&progenitor_client::QueryParam::new("identity", &identity))
+                    .query(&progenitor_client::QueryParam::new("location", &location))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(
+                        &progenitor_client::QueryParam::new("phoneNumber", &phone_number),
+                    )
+                    .query(&progenitor_client::QueryParam::new("roomId", &room_id))
+                    .query(&progenitor_client::QueryParam::new("roomName", &room_name))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sortDirection",
+                            &sort_direction,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "startTimeAfter",
+                            &start_time_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "startTimeBefore",
+                            &start_time_before,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WEBRTC_RECORDINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WEBRTC_RECORDINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WEBRTC_RECORDINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WEBRTC_RECORDINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16589,62 +16722,70 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/webrtc/1/recordings/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RecordingResponse>, Error> {
-            let Self { client, id, location, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            let location = location
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/recordings/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("location", &location))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RecordingResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, location, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                let location = location
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/recordings/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("location", &location))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WEBRTC_RECORDING_BY_ID,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16714,71 +16855,81 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/webrtc/1/recordings/{id}/download`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, id, location, range, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            let location = location
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            let range = range
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/webrtc/1/recordings/{}/download", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            if let Some(value) = range {
-                header_map
-                    .append(
-                        "Range",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, location, range, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                let location = location
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                let range = range
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/webrtc/1/recordings/{}/download", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(value) = range {
+                    header_map
+                        .append(
+                            "Range",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                                    e,
+                                ))?,
+                        );
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query(&progenitor_client::QueryParam::new("location", &location))
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    206u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
                                 &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query(&progenitor_client::QueryParam::new("location", &location))
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                206u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DOWNLOAD_WEBRTC_RECORDING_BY_ID,
-                            response,
-                        )
-                        .await
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16832,51 +16983,65 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/links`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLinkPage>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINKS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINKS,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/links", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CALL_LINKS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CALL_LINKS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CALL_LINKS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINKS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINKS,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/links", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CALL_LINKS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CALL_LINKS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CALL_LINKS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CALL_LINKS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CALL_LINKS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -16929,51 +17094,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/call-link/1/links`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CallLinkResponse>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CallLinkRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CALL_LINK,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/links", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CALL_LINK,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CALL_LINK,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_CALL_LINK, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CallLinkRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CALL_LINK,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/links", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CALL_LINK,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_CALL_LINK, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CALL_LINK,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_CALL_LINK, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_CALL_LINK,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -17014,46 +17190,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/links/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLink>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/links/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CALL_LINK,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CALL_LINK,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CALL_LINK, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLink>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/links/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CALL_LINK,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CALL_LINK, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CALL_LINK,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CALL_LINK, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CALL_LINK, response)
+                            .await
+                    }
                 }
             }
         }
@@ -17094,47 +17282,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/links/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLink>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CALL_LINK,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/links/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CALL_LINK,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CALL_LINK,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_CALL_LINK, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLink>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CALL_LINK,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/links/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CALL_LINK,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_CALL_LINK, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CALL_LINK,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_CALL_LINK, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CALL_LINK,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -17188,52 +17390,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/configs`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::CallLinkConfigPage>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONFIGS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONFIGS,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/configs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONFIGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONFIGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CONFIGS, response).await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkConfigPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONFIGS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONFIGS,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/configs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONFIGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_CONFIGS, response).await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONFIGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CONFIGS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CONFIGS, response)
+                            .await
+                    }
                 }
             }
         }
@@ -17288,48 +17500,60 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/call-link/1/configs`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_CONFIG,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/configs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_CONFIG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkConfig>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::CallLinkConfigRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_CONFIG,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/configs", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_CONFIG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(&super::operations::CREATE_CONFIG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::CREATE_CONFIG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -17370,45 +17594,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/configs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_CONFIG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkConfig>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_CONFIG, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_CONFIG, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_CONFIG, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -17476,56 +17713,68 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/call-link/1/configs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONFIG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::UPDATE_CONFIG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkConfig>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONFIG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CallLinkConfigRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::UPDATE_CONFIG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::UPDATE_CONFIG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::UPDATE_CONFIG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -17566,47 +17815,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/configs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_CONFIG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkConfig>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_CONFIG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_CONFIG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_CONFIG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -17675,56 +17935,68 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/call-link/1/configs/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::CallLinkConfig>, Error> {
-            let Self { client, id, body, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_CONFIG,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CallLinkConfigRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PATCH_CONFIG,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PATCH_CONFIG,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PATCH_CONFIG,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::PATCH_CONFIG, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::CallLinkConfig>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, body, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_CONFIG,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CallLinkConfigRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PATCH_CONFIG,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/configs/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PATCH_CONFIG,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::PATCH_CONFIG, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PATCH_CONFIG,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::PATCH_CONFIG, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::PATCH_CONFIG, response)
+                            .await
+                    }
                 }
             }
         }
@@ -17778,49 +18050,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/images`
-        pub async fn send(self) -> Result<ResponseValue<types::ImagePage>, Error> {
-            let Self { client, page, size, call_timeout } = self;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IMAGES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IMAGES,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/images", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_IMAGES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_IMAGES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_IMAGES, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ImagePage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, page, size, call_timeout } = self;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IMAGES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IMAGES,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/images", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_IMAGES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_IMAGES, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_IMAGES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_IMAGES, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_IMAGES, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -17860,45 +18145,58 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/images/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ImageResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_IMAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/images/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_IMAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_IMAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_IMAGE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ImageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_IMAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/images/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_IMAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => crate::call::failure(&super::operations::GET_IMAGE, response).await,
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_IMAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_IMAGE, response).await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::GET_IMAGE, response)
+                            .await
+                    }
+                }
             }
         }
         /// Bounds this call: the request and its answer must be done within
@@ -17938,47 +18236,58 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/images/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::ImageResponse>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_IMAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/images/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_IMAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_IMAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_IMAGE, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::ImageResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_IMAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/images/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_IMAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_IMAGE, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_IMAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_IMAGE, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(&super::operations::DELETE_IMAGE, response)
+                            .await
+                    }
                 }
             }
         }
@@ -18005,39 +18314,53 @@ pub mod builder {
             }
         }
         ///Sends a `GET` request to `/call-link/1/subdomains`
-        pub async fn send(self) -> Result<ResponseValue<types::SubdomainPage>, Error> {
-            let Self { client, call_timeout } = self;
-            let url = format!("{}/call-link/1/subdomains", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_SUBDOMAINS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_SUBDOMAINS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_SUBDOMAINS, response).await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SubdomainPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, call_timeout } = self;
+                let url = format!("{}/call-link/1/subdomains", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_SUBDOMAINS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::GET_SUBDOMAINS, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_SUBDOMAINS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::GET_SUBDOMAINS, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_SUBDOMAINS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18090,49 +18413,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/call-link/1/subdomains`
-        pub async fn send(self) -> Result<ResponseValue<types::Subdomain>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::SubdomainRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_SUBDOMAIN,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/subdomains", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_SUBDOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_SUBDOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::CREATE_SUBDOMAIN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Subdomain>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::SubdomainRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_SUBDOMAIN,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/subdomains", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_SUBDOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::CREATE_SUBDOMAIN, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_SUBDOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::CREATE_SUBDOMAIN, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_SUBDOMAIN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18173,48 +18509,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/subdomains/{id}`
-        pub async fn send(self) -> Result<ResponseValue<types::Subdomain>, Error> {
-            let Self { client, id, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_SUBDOMAIN,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/subdomains/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_SUBDOMAIN,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_SUBDOMAIN,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::DELETE_SUBDOMAIN, response)
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Subdomain>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_SUBDOMAIN,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/subdomains/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_SUBDOMAIN,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(&super::operations::DELETE_SUBDOMAIN, response)
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_SUBDOMAIN,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(&super::operations::DELETE_SUBDOMAIN, response)
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_SUBDOMAIN,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18401,153 +18750,168 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/recordings`
-        pub async fn send(self) -> Result<ResponseValue<types::RecordingPage>, Error> {
-            let Self {
-                client,
-                call_link_config_id,
-                call_link_id,
-                destination_data,
-                destination_type,
-                location,
-                page,
-                size,
-                sort_by,
-                sort_direction,
-                start_time_after,
-                start_time_before,
-                call_timeout,
-            } = self;
-            let call_link_config_id = call_link_config_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let call_link_id = call_link_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let destination_data = destination_data
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let destination_type = destination_type
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let location = location
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let sort_by = sort_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let sort_direction = sort_direction
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let start_time_after = start_time_after
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let start_time_before = start_time_before
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            let url = format!("{}/call-link/1/recordings", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "callLinkConfigId",
-                        &call_link_config_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("callLinkId", &call_link_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "destinationData",
-                        &destination_data,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "destinationType",
-                        &destination_type,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("location", &location))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
-                .query(
-                    &progenitor_client::QueryParam::new("sortDirection", &sort_direction),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "startTimeAfter",
-                        &start_time_after,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "startTimeBefore",
-                        &start_time_before,
-                    ),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_CALL_LINK_RECORDINGS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_CALL_LINK_RECORDINGS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RecordingPage>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    call_link_config_id,
+                    call_link_id,
+                    destination_data,
+                    destination_type,
+                    location,
+                    page,
+                    size,
+                    sort_by,
+                    sort_direction,
+                    start_time_after,
+                    start_time_before,
+                    call_timeout,
+                } = self;
+                let call_link_config_id = call_link_config_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let call_link_id = call_link_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let destination_data = destination_data
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let destination_type = destination_type
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let location = location
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let sort_by = sort_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let sort_direction = sort_direction
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let start_time_after = start_time_after
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let start_time_before = start_time_before
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                let url = format!("{}/call-link/1/recordings", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "callLinkConfigId",
+                            &call_link_config_id,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new("callLinkId", &call_link_id),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "destinationData",
+                            &destination_data,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "destinationType",
+                            &destination_type,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("location", &location))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("sortBy", &sort_by))
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "sortDirection",
+                            &sort_direction,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "startTimeAfter",
+                            &start_time_after,
+                        ),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "startTimeBefore",
+                            &start_time_before,
+                        ),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_CALL_LINK_RECORDINGS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_CALL_LINK_RECORDINGS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_CALL_LINK_RECORDINGS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_CALL_LINK_RECORDINGS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18602,62 +18966,70 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/call-link/1/recordings/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::RecordingResponse73e6f414>, Error> {
-            let Self { client, id, location, call_timeout } = self;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            let location = location
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/recordings/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("location", &location))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_CALL_LINK_RECORDING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DELETE_CALL_LINK_RECORDING,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::RecordingResponse73e6f414>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, id, location, call_timeout } = self;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                let location = location
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/recordings/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("location", &location))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_CALL_LINK_RECORDING,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_CALL_LINK_RECORDING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DELETE_CALL_LINK_RECORDING,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_CALL_LINK_RECORDING,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -18727,70 +19099,80 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/call-link/1/recordings/files/{fileId}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, file_id, location, range, call_timeout } = self;
-            let file_id = file_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            let location = location
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            let range = range
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/call-link/1/recordings/files/{}", client.baseurl, encode_path(&
-                file_id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            if let Some(value) = range {
-                header_map
-                    .append(
-                        "Range",
-                        value
-                            .to_string()
-                            .try_into()
-                            .map_err(|e| crate::call::invalid_request(
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, file_id, location, range, call_timeout } = self;
+                let file_id = file_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                let location = location
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                let range = range
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/call-link/1/recordings/files/{}", client.baseurl, encode_path(&
+                    file_id.to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+                if let Some(value) = range {
+                    header_map
+                        .append(
+                            "Range",
+                            value
+                                .to_string()
+                                .try_into()
+                                .map_err(|e| crate::call::invalid_request(
+                                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                                    e,
+                                ))?,
+                        );
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query(&progenitor_client::QueryParam::new("location", &location))
+                    .headers(header_map)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
                                 &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                                e,
-                            ))?,
-                    );
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query(&progenitor_client::QueryParam::new("location", &location))
-                .headers(header_map)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DOWNLOAD_CALL_LINK_RECORDING,
-                            response,
-                        )
-                        .await
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }

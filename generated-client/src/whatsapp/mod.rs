@@ -60911,53 +60911,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/template`
-        pub async fn send(self) -> Result<ResponseValue<types::BulkMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::BulkMessage::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/template", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BulkMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::BulkMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/template", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_TEMPLATE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61008,55 +61020,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/text`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| types::TextMessage::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/text", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::TextMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/text", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_TEXT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61109,57 +61131,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/document`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::DocumentMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/document", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::DocumentMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/document", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_DOCUMENT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61210,57 +61240,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/image`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ImageMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/image", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ImageMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/image", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_IMAGE_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61311,57 +61349,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/audio`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::AudioMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/audio", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::AudioMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/audio", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_AUDIO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61412,57 +61458,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/video`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::VideoMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/video", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::VideoMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/video", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_VIDEO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61515,57 +61569,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/sticker`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::StickerMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/sticker", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::StickerMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/sticker", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_STICKER_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61618,57 +61680,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/location`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::LocationMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/location", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::LocationMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/location", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_LOCATION_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61721,57 +61791,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/contact`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ContactsMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/contact", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ContactsMessage::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/message/contact", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_CONTACT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61827,60 +61905,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/buttons`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveButtonsMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/buttons", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveButtonsMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/buttons", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_BUTTONS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -61935,57 +62021,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/list`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveListMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/interactive/list", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveListMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/list", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_LIST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62041,60 +62138,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/media-carousel`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveMediaCarouselMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/media-carousel", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveMediaCarouselMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/media-carousel", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_MEDIA_CAROUSEL_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62150,60 +62255,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/location-request`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveLocationRequestMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/location-request", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveLocationRequestMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/location-request", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_LOCATION_REQUEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62259,60 +62372,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/product`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveProductMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/product", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveProductMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/product", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_PRODUCT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62368,60 +62489,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/multi-product`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveMultiProductMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/multi-product", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveMultiProductMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/multi-product", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_MULTI_PRODUCT_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62477,60 +62606,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/order-details`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveOrderDetailsMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/order-details", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveOrderDetailsMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/order-details", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_DETAILS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62586,60 +62723,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/order-status`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveOrderStatusMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/order-status", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveOrderStatusMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/order-status", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_ORDER_STATUS_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62694,57 +62839,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/flow`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveFlowMessage::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/message/interactive/flow", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveFlowMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/flow", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_FLOW_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62800,60 +62956,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/url-button`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveUrlButtonMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/url-button", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveUrlButtonMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/url-button", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_URL_BUTTON_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -62909,61 +63073,69 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/call-permission-request`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveCallPermissionRequestMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/call-permission-request", client
-                .baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveCallPermissionRequestMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/call-permission-request", client
+                    .baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_CALL_PERMISSION_REQUEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63019,60 +63191,68 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/voice-button`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveVoiceButtonMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/voice-button", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveVoiceButtonMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/voice-button", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_VOICE_BUTTON_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63133,61 +63313,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/in-thread-authentication-request`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveInThreadAuthenticationRequestMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/in-thread-authentication-request",
-                client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveInThreadAuthenticationRequestMessage::try_from(
+                                v,
+                            )
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/in-thread-authentication-request",
+                    client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_IN_THREAD_AUTHENTICATION_REQUEST_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63243,60 +63433,69 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/message/interactive/request-contact-info`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SingleMessageInfo>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::InteractiveRequestContactInfoMessage::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/message/interactive/request-contact-info", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SingleMessageInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::InteractiveRequestContactInfoMessage::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/message/interactive/request-contact-info", client
+                    .baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_INTERACTIVE_REQUEST_CONTACT_INFO_MESSAGE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63351,57 +63550,71 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/events`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<
-            ResponseValue<types::ResponseEnvelopeMessageResponseMessageResponseDetails>,
-            Error,
-        > {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WhatsAppEventRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SEND_WHATSAPP_EVENTS,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/events", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SEND_WHATSAPP_EVENTS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SEND_WHATSAPP_EVENTS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::SEND_WHATSAPP_EVENTS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<
+                    types::ResponseEnvelopeMessageResponseMessageResponseDetails,
+                >,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::WhatsAppEventRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SEND_WHATSAPP_EVENTS,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/events", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SEND_WHATSAPP_EVENTS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SEND_WHATSAPP_EVENTS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SEND_WHATSAPP_EVENTS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::SEND_WHATSAPP_EVENTS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SEND_WHATSAPP_EVENTS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63456,49 +63669,59 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/media/{mediaId}`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, sender, media_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
-                    e,
-                ))?;
-            let media_id = media_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/media/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& media_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, media_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                        e,
+                    ))?;
+                let media_id = media_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/media/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& media_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DOWNLOAD_WHATSAPP_INBOUND_MEDIA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63553,53 +63776,61 @@ pub mod builder {
             self
         }
         ///Sends a `HEAD` request to `/whatsapp/1/senders/{sender}/media/{mediaId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, media_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
-                    e,
-                ))?;
-            let media_id = media_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/media/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& media_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .head(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_MEDIA_METADATA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_MEDIA_METADATA,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, media_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                        e,
+                    ))?;
+                let media_id = media_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/media/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& media_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .head(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_MEDIA_METADATA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63654,53 +63885,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/message/{messageId}/read`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, message_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
-                    e,
-                ))?;
-            let message_id = message_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/message/{}/read", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& message_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, message_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                        e,
+                    ))?;
+                let message_id = message_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/message/{}/read", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& message_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::MARK_WHATSAPP_MESSAGE_AS_READ,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63755,59 +63995,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/payments/upi/payu/{paymentId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error> {
-            let Self { client, sender, payment_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
-                    e,
-                ))?;
-            let payment_id = payment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/payments/upi/payu/{}", client.baseurl,
-                encode_path(& sender.to_string()), encode_path(& payment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Payment>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, payment_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                let payment_id = payment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/payments/upi/payu/{}", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& payment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_UPI_PAYU_PAYMENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63862,59 +64113,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/payments/br/{paymentId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error> {
-            let Self { client, sender, payment_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
-                    e,
-                ))?;
-            let payment_id = payment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/payments/br/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& payment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Payment>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, payment_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                let payment_id = payment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/payments/br/{}", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& payment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_BRAZIL_PAYMENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -63969,59 +64231,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/payments/upi/{paymentId}`
-        pub async fn send(self) -> Result<ResponseValue<types::Payment>, Error> {
-            let Self { client, sender, payment_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
-                    e,
-                ))?;
-            let payment_id = payment_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/payments/upi/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& payment_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::Payment>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, payment_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                let payment_id = payment_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/payments/upi/{}", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& payment_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_UPI_PAYMENT_STATUS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64062,56 +64335,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/2/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplatesApiResponse>, Error> {
-            let Self { client, sender, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/2/senders/{}/templates", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_TEMPLATES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplatesApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/2/senders/{}/templates", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_TEMPLATES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64166,62 +64447,70 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/2/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/2/senders/{}/templates", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_WHATSAPP_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::CREATE_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplateApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/2/senders/{}/templates", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64276,53 +64565,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/2/senders/{sender}/templates/{templateName}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, template_name, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let template_name = template_name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& template_name.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WHATSAPP_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, template_name, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let template_name = template_name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& template_name
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64377,61 +64675,69 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/2/senders/{sender}/templates/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
-            let Self { client, sender, id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplateApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64515,71 +64821,79 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/whatsapp/2/senders/{sender}/templates/{id}`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplateApiResponse>, Error> {
-            let Self { client, sender, id, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let id = id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::TemplateEditPublicApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplateApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, id, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let id = id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::TemplateEditPublicApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/2/senders/{}/templates/{}", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::EDIT_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::EDIT_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64620,56 +64934,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::V1TemplatesApiResponse>, Error> {
-            let Self { client, sender, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/templates", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::V1TemplatesApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/templates", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_GET_WHATSAPP_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64739,66 +65061,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::V1TemplateApiResponse>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::V1TemplatePublicApiRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/templates", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::V1TemplateApiResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::V1TemplatePublicApiRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/templates", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATED_CREATE_WHATSAPP_TEMPLATE,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -64987,123 +65317,134 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/templates`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::TemplatesApiResponsePaginated>, Error> {
-            let Self {
-                client,
-                application_id,
-                category,
-                entity_id,
-                language,
-                name,
-                order_by,
-                page,
-                sender,
-                size,
-                status,
-                call_timeout,
-            } = self;
-            let application_id = application_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let category = category
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let entity_id = entity_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let language = language
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let name = name
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let order_by = order_by
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let page = page
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let size = size
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let status = status
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/templates", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new("applicationId", &application_id),
-                )
-                .query(&progenitor_client::QueryParam::new("category", &category))
-                .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
-                .query(&progenitor_client::QueryParam::new("language", &language))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("sender", &sender))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::TemplatesApiResponsePaginated>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self {
+                    client,
+                    application_id,
+                    category,
+                    entity_id,
+                    language,
+                    name,
+                    order_by,
+                    page,
+                    sender,
+                    size,
+                    status,
+                    call_timeout,
+                } = self;
+                let application_id = application_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let category = category
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let entity_id = entity_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let language = language
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let name = name
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let order_by = order_by
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let page = page
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let size = size
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let status = status
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/templates", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(
+                        &progenitor_client::QueryParam::new(
+                            "applicationId",
+                            &application_id,
+                        ),
+                    )
+                    .query(&progenitor_client::QueryParam::new("category", &category))
+                    .query(&progenitor_client::QueryParam::new("entityId", &entity_id))
+                    .query(&progenitor_client::QueryParam::new("language", &language))
+                    .query(&progenitor_client::QueryParam::new("name", &name))
+                    .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
+                    .query(&progenitor_client::QueryParam::new("page", &page))
+                    .query(&progenitor_client::QueryParam::new("sender", &sender))
+                    .query(&progenitor_client::QueryParam::new("size", &size))
+                    .query(&progenitor_client::QueryParam::new("status", &status))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_ACCOUNT_WHATSAPP_TEMPLATES,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65144,53 +65485,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/flows`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetSenderFlowsResponse>, Error> {
-            let Self { client, sender, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_FLOWS,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_FLOWS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_FLOWS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(&super::operations::GET_WHATSAPP_FLOWS, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetSenderFlowsResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_FLOWS,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_FLOWS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_FLOWS,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_FLOWS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_FLOWS,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_FLOWS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65257,62 +65609,73 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::FlowDataResponse>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::CreateFlowRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CREATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CREATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CREATE_WHATSAPP_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(&super::operations::CREATE_WHATSAPP_FLOW, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FlowDataResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::CreateFlowRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CREATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CREATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CREATE_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CREATE_WHATSAPP_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::CREATE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CREATE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65367,53 +65730,61 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/1/senders/{sender}/flows/{flowId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, flow_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WHATSAPP_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& flow_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WHATSAPP_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65494,62 +65865,70 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/whatsapp/1/senders/{sender}/flows/{flowId}`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, flow_id, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UpdateFlowRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}", client.baseurl, encode_path(& sender
-                .to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_WHATSAPP_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UpdateFlowRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}", client.baseurl, encode_path(&
+                    sender.to_string()), encode_path(& flow_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_WHATSAPP_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65604,53 +65983,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/publish`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, flow_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PUBLISH_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::PUBLISH_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}/publish", client.baseurl,
-                encode_path(& sender.to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::PUBLISH_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::PUBLISH_WHATSAPP_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::PUBLISH_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PUBLISH_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::PUBLISH_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}/publish", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& flow_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::PUBLISH_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::PUBLISH_WHATSAPP_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::PUBLISH_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65705,61 +66093,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/json`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GetFlowJsonResponse>, Error> {
-            let Self { client, sender, flow_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}/json", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_FLOW_JSON,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_FLOW_JSON,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GetFlowJsonResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}/json", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& flow_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_FLOW_JSON,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_FLOW_JSON,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_FLOW_JSON,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_FLOW_JSON,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65825,67 +66222,76 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/json`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::AddFlowJsonResponse>, Error> {
-            let Self { client, sender, flow_id, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            let body = body
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}/json", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                201u16 => {
-                    crate::call::json(
-                            &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::AddFlowJsonResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                let body = body
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}/json", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& flow_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_WHATSAPP_FLOW_JSON,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    201u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_WHATSAPP_FLOW_JSON,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -65940,53 +66346,62 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/deprecate`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, flow_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}/deprecate", client.baseurl,
-                encode_path(& sender.to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DEPRECATE_WHATSAPP_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DEPRECATE_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}/deprecate", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& flow_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DEPRECATE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66041,59 +66456,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/flows/{flowId}/preview`
-        pub async fn send(self) -> Result<ResponseValue<types::FlowPreview>, Error> {
-            let Self { client, sender, flow_id, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
-                    e,
-                ))?;
-            let flow_id = flow_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/{}/preview", client.baseurl,
-                encode_path(& sender.to_string()), encode_path(& flow_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::FlowPreview>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, flow_id, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                        e,
+                    ))?;
+                let flow_id = flow_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/{}/preview", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& flow_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_FLOW_PREVIEW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66163,66 +66589,74 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/senders/{sender}/flows/generate`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::GenerateFlowResponseApiData>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GENERATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::GenerateFlowRequestApiData::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GENERATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/flows/generate", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GENERATE_WHATSAPP_FLOW,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GENERATE_WHATSAPP_FLOW,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GENERATE_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::GenerateFlowResponseApiData>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GENERATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::GenerateFlowRequestApiData::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GENERATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/flows/generate", client.baseurl,
+                    encode_path(& sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GENERATE_WHATSAPP_FLOW,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GENERATE_WHATSAPP_FLOW,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GENERATE_WHATSAPP_FLOW,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GENERATE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GENERATE_WHATSAPP_FLOW,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66289,57 +66723,65 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/1/senders/{sender}/media`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_MEDIA,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::UrlDeletionRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_MEDIA,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/media", client.baseurl, encode_path(& sender
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WHATSAPP_MEDIA,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WHATSAPP_MEDIA,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WHATSAPP_MEDIA,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_MEDIA,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::UrlDeletionRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_MEDIA,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/media", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WHATSAPP_MEDIA,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WHATSAPP_MEDIA,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WHATSAPP_MEDIA,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66380,54 +66822,62 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/quality`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WhatsAppSenderQualityResponse>, Error> {
-            let Self { client, senders, call_timeout } = self;
-            let senders = senders
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/senders/quality", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("senders", &senders))
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::WhatsAppSenderQualityResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, senders, call_timeout } = self;
+                let senders = senders
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/senders/quality", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query(&progenitor_client::QueryParam::new("senders", &senders))
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_SENDERS_QUALITY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66468,56 +66918,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/business-info`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::BusinessInfoResponse>, Error> {
-            let Self { client, sender, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/business-info", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::BusinessInfoResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/business-info", client.baseurl,
+                    encode_path(& sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_SENDER_BUSINESS_INFO,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66584,57 +67042,66 @@ pub mod builder {
             self
         }
         ///Sends a `PATCH` request to `/whatsapp/1/senders/{sender}/business-info`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::BusinessInfoRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/business-info", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .patch(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::BusinessInfoRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/business-info", client.baseurl,
+                    encode_path(& sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .patch(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::UPDATE_WHATSAPP_SENDER_BUSINESS_INFO,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66675,44 +67142,54 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/business-info/logo`
-        pub async fn send(self) -> Result<ResponseValue<ByteStream>, Error> {
-            let Self { client, sender, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/business-info/logo", client.baseurl,
-                encode_path(& sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<ByteStream>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/business-info/logo", client.baseurl,
+                    encode_path(& sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => Ok(ResponseValue::stream(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_SENDER_BUSINESS_LOGO,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66767,62 +67244,73 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/calls/{userNumber}/permissions`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WhatsAppCallingPermissionResponse>, Error> {
-            let Self { client, sender, user_number, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
-                    e,
-                ))?;
-            let user_number = user_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/calls/{}/permissions", client.baseurl,
-                encode_path(& sender.to_string()), encode_path(& user_number
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::WhatsAppCallingPermissionResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, user_number, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                        e,
+                    ))?;
+                let user_number = user_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/calls/{}/permissions", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& user_number
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_CALLING_PERMISSION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66863,56 +67351,64 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/senders/{sender}/public-key`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::SenderPublicKeyResponse>, Error> {
-            let Self { client, sender, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/senders/{}/public-key", client.baseurl, encode_path(&
-                sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
-                            response,
-                        )
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::SenderPublicKeyResponse>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/senders/{}/public-key", client.baseurl, encode_path(&
+                    sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_SENDER_PUBLIC_KEY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -66980,62 +67476,76 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/embedded-signup/registrations/business-account/{businessAccountId}/senders`
-        pub async fn send(
+        pub fn send(
             self,
-        ) -> Result<ResponseValue<types::WhatsAppSenderRegistrationResponse>, Error> {
-            let Self { client, business_account_id, body, call_timeout } = self;
-            let business_account_id = business_account_id
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_WHATSAPP_SENDER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::PhoneNumberRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::ADD_WHATSAPP_SENDER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/embedded-signup/registrations/business-account/{}/senders",
-                client.baseurl, encode_path(& business_account_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::ADD_WHATSAPP_SENDER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::ADD_WHATSAPP_SENDER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => {
-                    crate::call::json(&super::operations::ADD_WHATSAPP_SENDER, response)
-                        .await
+        ) -> impl ::std::future::Future<
+            Output = Result<
+                ResponseValue<types::WhatsAppSenderRegistrationResponse>,
+                Error,
+            >,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, business_account_id, body, call_timeout } = self;
+                let business_account_id = business_account_id
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_WHATSAPP_SENDER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::PhoneNumberRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::ADD_WHATSAPP_SENDER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/embedded-signup/registrations/business-account/{}/senders",
+                    client.baseurl, encode_path(& business_account_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::ADD_WHATSAPP_SENDER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::ADD_WHATSAPP_SENDER,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::ADD_WHATSAPP_SENDER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => {
+                        crate::call::json(
+                                &super::operations::ADD_WHATSAPP_SENDER,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::ADD_WHATSAPP_SENDER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67100,55 +67610,65 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/whatsapp/1/embedded-signup/registrations/senders/{sender}/verification`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| types::OtpRequest::try_from(v).map_err(|e| e.to_string()))
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/embedded-signup/registrations/senders/{}/verification",
-                client.baseurl, encode_path(& sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::OtpRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/embedded-signup/registrations/senders/{}/verification",
+                    client.baseurl, encode_path(& sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::RETRY_WHATSAPP_SENDER_VERIFICATION,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67215,57 +67735,65 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/embedded-signup/registrations/senders/{sender}/verification`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_WHATSAPP_SENDER,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::VerifyCodeRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::VERIFY_WHATSAPP_SENDER,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/embedded-signup/registrations/senders/{}/verification",
-                client.baseurl, encode_path(& sender.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::VERIFY_WHATSAPP_SENDER,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::VERIFY_WHATSAPP_SENDER,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                202u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::VERIFY_WHATSAPP_SENDER,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_WHATSAPP_SENDER,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::VerifyCodeRequest::try_from(v).map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::VERIFY_WHATSAPP_SENDER,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/embedded-signup/registrations/senders/{}/verification",
+                    client.baseurl, encode_path(& sender.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::VERIFY_WHATSAPP_SENDER,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::VERIFY_WHATSAPP_SENDER,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    202u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::VERIFY_WHATSAPP_SENDER,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67320,59 +67848,70 @@ pub mod builder {
             self
         }
         ///Sends a `GET` request to `/whatsapp/1/{sender}/contacts/{userNumber}/identity`
-        pub async fn send(self) -> Result<ResponseValue<types::IdentityInfo>, Error> {
-            let Self { client, sender, user_number, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let user_number = user_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::GET_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& user_number.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::GET_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::GET_WHATSAPP_IDENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                200u16 => {
-                    crate::call::json(
-                            &super::operations::GET_WHATSAPP_IDENTITY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<
+            Output = Result<ResponseValue<types::IdentityInfo>, Error>,
+        > + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, user_number, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let user_number = user_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::GET_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& user_number
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::GET_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
                 }
-                _ => {
-                    crate::call::failure(
-                            &super::operations::GET_WHATSAPP_IDENTITY,
-                            response,
-                        )
-                        .await
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::GET_WHATSAPP_IDENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    200u16 => {
+                        crate::call::json(
+                                &super::operations::GET_WHATSAPP_IDENTITY,
+                                response,
+                            )
+                            .await
+                    }
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::GET_WHATSAPP_IDENTITY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67455,62 +67994,72 @@ pub mod builder {
             self
         }
         ///Sends a `PUT` request to `/whatsapp/1/{sender}/contacts/{userNumber}/identity`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, user_number, body, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let user_number = user_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let body = body
-                .and_then(|v| {
-                    types::IdentityConfirmation::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& user_number.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::CONFIRM_WHATSAPP_IDENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::CONFIRM_WHATSAPP_IDENTITY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, user_number, body, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let user_number = user_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let body = body
+                    .and_then(|v| {
+                        types::IdentityConfirmation::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& user_number
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::CONFIRM_WHATSAPP_IDENTITY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67565,53 +68114,62 @@ pub mod builder {
             self
         }
         ///Sends a `DELETE` request to `/whatsapp/1/{sender}/contacts/{userNumber}/identity`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, sender, user_number, call_timeout } = self;
-            let sender = sender
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let user_number = user_number
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::DELETE_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            let url = format!(
-                "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl, encode_path(&
-                sender.to_string()), encode_path(& user_number.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::DELETE_WHATSAPP_IDENTITY,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::DELETE_WHATSAPP_IDENTITY,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::DELETE_WHATSAPP_IDENTITY,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, sender, user_number, call_timeout } = self;
+                let sender = sender
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let user_number = user_number
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::DELETE_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                let url = format!(
+                    "{}/whatsapp/1/{}/contacts/{}/identity", client.baseurl,
+                    encode_path(& sender.to_string()), encode_path(& user_number
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::DELETE_WHATSAPP_IDENTITY,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::DELETE_WHATSAPP_IDENTITY,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::DELETE_WHATSAPP_IDENTITY,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67666,49 +68224,58 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/conversions`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ConversionEventRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/conversions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::ConversionEventRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/conversions", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_WHATSAPP_CONVERSIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
@@ -67764,50 +68331,58 @@ pub mod builder {
             self
         }
         ///Sends a `POST` request to `/whatsapp/1/conversions/waba`
-        pub async fn send(self) -> Result<ResponseValue<()>, Error> {
-            let Self { client, body, call_timeout } = self;
-            let body = body
-                .and_then(|v| {
-                    types::WabaConversionEventRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(|e| crate::call::invalid_request(
-                    &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
-                    e,
-                ))?;
-            let url = format!("{}/whatsapp/1/conversions/waba", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()
-                .map_err(|e| crate::call::transport_error(
-                    &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
-                    e,
-                ))?;
-            if let ::std::option::Option::Some(timeout) = call_timeout {
-                *request.timeout_mut() = ::std::option::Option::Some(timeout);
-            }
-            let response = crate::call::execute(
-                    &client.inner,
-                    &client.client,
-                    &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
-                    request,
-                )
-                .await?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                _ => {
-                    crate::call::failure(
-                            &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
-                            response,
-                        )
-                        .await
+        pub fn send(
+            self,
+        ) -> impl ::std::future::Future<Output = Result<ResponseValue<()>, Error>> + 'a {
+            let built = (move || -> ::std::result::Result<_, Error> {
+                let Self { client, body, call_timeout } = self;
+                let body = body
+                    .and_then(|v| {
+                        types::WabaConversionEventRequest::try_from(v)
+                            .map_err(|e| e.to_string())
+                    })
+                    .map_err(|e| crate::call::invalid_request(
+                        &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                        e,
+                    ))?;
+                let url = format!("{}/whatsapp/1/conversions/waba", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()
+                    .map_err(|e| crate::call::transport_error(
+                        &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                        e,
+                    ))?;
+                if let ::std::option::Option::Some(timeout) = call_timeout {
+                    *request.timeout_mut() = ::std::option::Option::Some(timeout);
+                }
+                ::std::result::Result::Ok((client, request))
+            })();
+            async move {
+                let (client, request) = built?;
+                let response = crate::call::execute(
+                        &client.inner,
+                        &client.client,
+                        &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                        request,
+                    )
+                    .await?;
+                match response.status().as_u16() {
+                    204u16 => Ok(ResponseValue::empty(response)),
+                    _ => {
+                        crate::call::failure(
+                                &super::operations::SUBMIT_WABA_WHATSAPP_CONVERSIONS,
+                                response,
+                            )
+                            .await
+                    }
                 }
             }
         }
