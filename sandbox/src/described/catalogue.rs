@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 use axum::http::Method;
 use serde_json::Value;
 
+use crate::errors::Failure;
 use crate::model::{Endpoint, SchemeUsed};
 
 use super::check::BodyValidator;
@@ -88,6 +89,16 @@ pub(crate) struct Success {
 pub struct LoadError {
     product: String,
     reason: String,
+}
+
+/// A 500: without its description no call can be checked.
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Self {
+        Failure::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            error.to_string(),
+        )
+    }
 }
 
 impl Catalogue {

@@ -14,7 +14,7 @@
 
 mod answer;
 mod catalogue;
-mod check;
+pub(crate) mod check;
 mod documents;
 pub(crate) mod sample;
 #[cfg(test)]

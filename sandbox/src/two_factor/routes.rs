@@ -12,9 +12,6 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use infobip_client::sms::types::{
-    SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
-};
 use infobip_client::two_factor::types::{
     ApplicationRequest, CreateSmsOrVoiceMessageRequest, ResendPinRequest,
     StartAuthenticationRequest, StartAuthenticationResponse, UpdateSmsOrVoiceMessageRequest,
@@ -26,6 +23,7 @@ use super::store::{Outgoing, StartPin};
 use crate::errors::Failure;
 use crate::http::{guard, respond, single_value, AppState, Peer};
 use crate::model::Endpoint;
+use crate::sms::bodies::{Content, Destination, Message, SendRequest, TextContent};
 use crate::sms::validate::{number_problem, type_violation};
 use crate::state::Shared;
 
@@ -272,19 +270,27 @@ async fn update_template(
 /// Sends the PIN's SMS through the SMS store (so it is in the logs and reports) and notes
 /// the message id on the PIN.
 fn send_sms(shared: &Shared, account_id: &str, outgoing: &Outgoing, now: DateTime<Utc>) {
-    let mut message = SmsMessage::new(
-        SmsTextMessageContent::new(outgoing.text.clone()),
-        [SmsToDestination::new(outgoing.to.clone())],
-    );
-    message.sender = outgoing.sender.clone();
-    let answer = shared.sms.accept(
-        account_id,
-        SmsRequestEnvelope::new([message]),
-        now,
-        &shared.config,
-    );
-    if let Some(id) = answer.messages.first().and_then(|m| m.message_id.clone()) {
-        shared.two_factor.sent_as(&outgoing.pin_id, id);
+    let message = Message {
+        content: Content::Text(TextContent {
+            language: None,
+            text: outgoing.text.clone(),
+            transliteration: None,
+        }),
+        destinations: vec![Destination {
+            to: outgoing.to.clone(),
+            message_id: None,
+        }],
+        options: None,
+        sender: outgoing.sender.clone(),
+        webhooks: None,
+    };
+    let request = SendRequest {
+        messages: vec![message],
+        options: None,
+    };
+    let answer = shared.sms.accept(account_id, request, now, &shared.config);
+    if let Some(sent) = answer.messages.into_iter().next() {
+        shared.two_factor.sent_as(&outgoing.pin_id, sent.message_id);
     }
 }
 
