@@ -131,7 +131,9 @@
 //! authenticate the caller, then answer 501 (legacy body) saying the sandbox does not model
 //! them. [`TWO_FACTOR_SCOPE`] reaches every 2FA operation but the email resend, whose
 //! `x-scopes` are `2fa:pin:manage` and `2fa:pin:send` only. Errors use the legacy format (`requestError.serviceException`, with
-//! `validationErrors` per property), as Infobip's 2FA API does.
+//! `validationErrors` per property), as Infobip's 2FA API does. Each body is held to its
+//! description first (types, required properties, allowed values such as `pinType`'s: every
+//! problem at once), then to the rules below.
 //! - **Applications** are kept per account, with ids of 32 upper-case hex digits; a create
 //!   answers 201, as the description says (every other 2FA success is a 200). A missing
 //!   `configuration` takes Infobip's defaults (`pinAttempts` 10, `pinTimeToLive` `15m`,
