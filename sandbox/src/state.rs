@@ -82,7 +82,7 @@ pub(crate) struct Shared {
     /// The 2FA product's applications, templates and PINs, behind a lock of its own.
     pub two_factor: TwoFactorStore,
     /// How often each described operation was called (its answers' shapes alternate).
-    pub described: crate::described::Calls,
+    pub described: crate::described::calls::Calls,
 }
 
 /// Query filters of the list endpoint, already parsed.
@@ -107,7 +107,7 @@ impl Shared {
             inner: Mutex::new(Inner::default()),
             sms: SmsStore::new()?,
             two_factor: TwoFactorStore::default(),
-            described: crate::described::Calls::default(),
+            described: crate::described::calls::Calls::default(),
         })
     }
 

@@ -4,12 +4,12 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::http::Method;
+use jsonschema::Validator;
 use serde_json::Value;
 
 use crate::errors::Failure;
 use crate::model::{Endpoint, SchemeUsed};
 
-use super::check::BodyValidator;
 use super::documents::DOCUMENTS;
 
 /// Every described operation, by product.
@@ -80,6 +80,17 @@ pub(crate) struct Success {
     pub status: u16,
     /// `(media type, schema)`; `None` for an answer without a body.
     pub content: Option<(String, Value)>,
+}
+
+/// An operation's body validator, built at its first use (building one compiles the schemas
+/// it reaches) by `check`, which alone reads it.
+#[derive(Default)]
+pub(crate) struct BodyValidator(pub(super) OnceLock<Result<Validator, String>>);
+
+impl std::fmt::Debug for BodyValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodyValidator")
+    }
 }
 
 /// Why the descriptions could not be read: a defect of regeneration, never of a request.

@@ -14,8 +14,6 @@
 //! - `format` stays an annotation, as in draft 4's default: Infobip's date-times carry
 //!   `+0000`, which a strict RFC 3339 check refuses.
 
-use std::sync::OnceLock;
-
 use axum::http::{header, HeaderMap};
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
@@ -33,17 +31,6 @@ const MAX_VIOLATIONS: usize = 20;
 /// The longest explanation of one violation, in characters: the validator's words can list
 /// a request's own property names, which a hostile body makes as long as it likes.
 const MAX_PROBLEM_CHARS: usize = 300;
-
-/// The operation's body validators, built at their first use (building one compiles the
-/// schemas it reaches).
-#[derive(Default)]
-pub(crate) struct BodyValidator(OnceLock<Result<Validator, String>>);
-
-impl std::fmt::Debug for BodyValidator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BodyValidator")
-    }
-}
 
 /// What a schema checks: a request or an answer (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
