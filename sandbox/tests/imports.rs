@@ -8,6 +8,8 @@
 //! `mod.rs` to that `mod.rs`). Comments and `#[cfg(test)] mod tests` blocks are left out:
 //! tests may use what they like.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // helpers fail loudly by design
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
