@@ -112,15 +112,33 @@ pub(crate) struct IndiaDlt {
     pub tele_marketer_id: Option<String>,
 }
 
-/// A message template's body, for a create (`messageText` and `pinType` required by the
-/// description) and an update (every property optional) alike.
+/// `CreateSmsOrVoiceMessageRequest`, a template's create.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub(crate) struct TemplateRequest {
-    pub language: Option<String>,
+pub(crate) struct NewTemplate {
+    pub message_text: String,
+    pub pin_type: PinType,
+    #[serde(flatten)]
+    pub settings: TemplateSettings,
+}
+
+/// `UpdateSmsOrVoiceMessageRequest`, a template's update: each property given replaces the
+/// stored one.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TemplateUpdate {
     pub message_text: Option<String>,
-    pub pin_length: Option<i32>,
     pub pin_type: Option<PinType>,
+    #[serde(flatten)]
+    pub settings: TemplateSettings,
+}
+
+/// The optional properties of a template's create and update alike.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TemplateSettings {
+    pub language: Option<String>,
+    pub pin_length: Option<i32>,
     pub regional: Option<Regional>,
     #[serde(rename = "repeatDTMF")]
     pub repeat_dtmf: Option<String>,

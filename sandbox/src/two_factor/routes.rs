@@ -15,7 +15,8 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 
 use super::bodies::{
-    ApplicationRequest, ResendRequest, StartRequest, Started, TemplateRequest, VerifyRequest,
+    ApplicationRequest, NewTemplate, ResendRequest, StartRequest, Started, TemplateUpdate,
+    VerifyRequest,
 };
 use super::store::{Outgoing, StartPin};
 use crate::described::check::body_violations;
@@ -225,7 +226,7 @@ async fn create_template(
 ) -> Response {
     let endpoint = Endpoint::Create2faMessageTemplate;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: TemplateRequest = parse(endpoint, &body)?;
+        let request: NewTemplate = parse(endpoint, &body)?;
         shared
             .two_factor
             .create_template(&principal.account.account_id, &app, request)
@@ -259,7 +260,7 @@ async fn update_template(
 ) -> Response {
     let endpoint = Endpoint::Update2faMessageTemplate;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: TemplateRequest = parse(endpoint, &body)?;
+        let request: TemplateUpdate = parse(endpoint, &body)?;
         shared
             .two_factor
             .update_template(&principal.account.account_id, &app, &msg, request)

@@ -5,8 +5,8 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use super::bodies::{
-    Application, ApplicationRequest, Configuration, Template as Message, TemplateRequest,
-    Verification, Verifications, Verified,
+    Application, ApplicationRequest, Configuration, NewTemplate, Template as Message,
+    TemplateUpdate, Verification, Verifications, Verified,
 };
 use super::pin::{self, Limit, DEFAULT_PIN_LENGTH, PIN_LENGTHS};
 use crate::errors::Failure;
@@ -331,9 +331,10 @@ impl TwoFactorStore {
         &self,
         account_id: &str,
         app_id: &str,
-        request: TemplateRequest,
+        request: NewTemplate,
     ) -> Result<Message, Failure> {
-        let problems = template_problems(request.message_text.as_deref(), request.pin_length);
+        let settings = request.settings;
+        let problems = template_problems(Some(&request.message_text), settings.pin_length);
         let mut inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -341,25 +342,19 @@ impl TwoFactorStore {
         if !problems.is_empty() {
             return Err(Failure::violations(problems));
         }
-        // The description requires both of a create, and the body was held to it.
-        let (Some(message_text), Some(pin_type)) = (request.message_text, request.pin_type) else {
-            return Err(Failure::bad_request(
-                "A template needs `messageText` and `pinType`",
-            ));
-        };
         let message = Message {
             application_id: app_id.to_owned(),
-            language: request.language,
+            language: settings.language,
             message_id: new_id(),
-            message_text,
-            pin_length: request.pin_length.unwrap_or(DEFAULT_PIN_LENGTH),
+            message_text: request.message_text,
+            pin_length: settings.pin_length.unwrap_or(DEFAULT_PIN_LENGTH),
             pin_placeholder: PIN_PLACEHOLDER,
-            pin_type,
-            regional: request.regional,
-            repeat_dtmf: request.repeat_dtmf,
-            sender_id: request.sender_id,
-            speech_rate: request.speech_rate,
-            voice_name: request.voice_name,
+            pin_type: request.pin_type,
+            regional: settings.regional,
+            repeat_dtmf: settings.repeat_dtmf,
+            sender_id: settings.sender_id,
+            speech_rate: settings.speech_rate,
+            voice_name: settings.voice_name,
         };
         inner.templates.push(Template {
             account_id: account_id.to_owned(),
@@ -392,9 +387,10 @@ impl TwoFactorStore {
         account_id: &str,
         app_id: &str,
         msg_id: &str,
-        request: TemplateRequest,
+        request: TemplateUpdate,
     ) -> Result<Message, Failure> {
-        let problems = template_problems(request.message_text.as_deref(), request.pin_length);
+        let settings = request.settings;
+        let problems = template_problems(request.message_text.as_deref(), settings.pin_length);
         let mut inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -408,24 +404,23 @@ impl TwoFactorStore {
             return Err(Failure::violations(problems));
         }
         let message = &mut template.message;
-        // Required in the answer: replaced only when given.
+        if let Some(text) = request.message_text {
+            message.message_text = text;
+        }
+        if let Some(pin_type) = request.pin_type {
+            message.pin_type = pin_type;
+        }
+        if let Some(length) = settings.pin_length {
+            message.pin_length = length;
+        }
         macro_rules! replace {
             ($($field:ident),*) => {$(
-                if let Some(value) = request.$field {
-                    message.$field = value;
+                if settings.$field.is_some() {
+                    message.$field = settings.$field;
                 }
             )*};
         }
-        // Optional in the answer too: kept when omitted.
-        macro_rules! replace_optional {
-            ($($field:ident),*) => {$(
-                if request.$field.is_some() {
-                    message.$field = request.$field;
-                }
-            )*};
-        }
-        replace!(message_text, pin_length, pin_type);
-        replace_optional!(
+        replace!(
             language,
             regional,
             repeat_dtmf,
