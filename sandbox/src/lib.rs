@@ -72,12 +72,12 @@
 //! - **Validation** (400, newer format, one violation per problem with its property path):
 //!   numbers are 7 to 15 digits with the country code first (no `+`, `00` or leading 0);
 //!   text not blank; hex as space-separated byte pairs; `content` with `text` or `hex`, not
-//!   both; `sendAt` not in the past nor beyond 180 days; delivery window hours 0-23 and
-//!   minutes 0-59; a webhook URL absolute http(s); a `webhooks.contentType` other than
-//!   `application/json` is refused, since the sandbox posts JSON only. The spec's required
-//!   fields and length limits come from the generated types, which stop at the first
-//!   problem: that one is reported (with its path), the rules on values all at once. The
-//!   sender is not checked (the spec sets no limit).
+//!   both; `sendAt` not in the past nor beyond 180 days; a delivery window with a day; a
+//!   webhook URL absolute http(s); a `webhooks.contentType` other than `application/json` is
+//!   refused, since the sandbox posts JSON only. The description's types, required
+//!   properties, allowed values, length limits and ranges (delivery window hours 0-23 and
+//!   minutes 0-59) are checked first, every problem reported (with its path); then the rules
+//!   on values, all at once. The sender is not checked (the spec sets no limit).
 //! - **Statuses** follow the sandbox clock alone: pending until `delivery_delay` (3 s) after
 //!   sending (or after `sendAt`), then final: 5 `DELIVERED_TO_HANDSET` (group 3) with error
 //!   0 `NO_ERROR`; for [`SandboxConfig::with_undeliverable`] numbers 9
@@ -131,7 +131,9 @@
 //! authenticate the caller, then answer 501 (legacy body) saying the sandbox does not model
 //! them. [`TWO_FACTOR_SCOPE`] reaches every 2FA operation but the email resend, whose
 //! `x-scopes` are `2fa:pin:manage` and `2fa:pin:send` only. Errors use the legacy format (`requestError.serviceException`, with
-//! `validationErrors` per property), as Infobip's 2FA API does.
+//! `validationErrors` per property), as Infobip's 2FA API does. Each body is held to its
+//! description first (types, required properties, allowed values such as `pinType`'s: every
+//! problem at once), then to the rules below.
 //! - **Applications** are kept per account, with ids of 32 upper-case hex digits; a create
 //!   answers 201, as the description says (every other 2FA success is a 200). A missing
 //!   `configuration` takes Infobip's defaults (`pinAttempts` 10, `pinTimeToLive` `15m`,

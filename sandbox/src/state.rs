@@ -82,7 +82,7 @@ pub(crate) struct Shared {
     /// The 2FA product's applications, templates and PINs, behind a lock of its own.
     pub two_factor: TwoFactorStore,
     /// How often each described operation was called (its answers' shapes alternate).
-    pub described: crate::described::Calls,
+    pub described: crate::described::calls::Calls,
 }
 
 /// Query filters of the list endpoint, already parsed.
@@ -107,7 +107,7 @@ impl Shared {
             inner: Mutex::new(Inner::default()),
             sms: SmsStore::new()?,
             two_factor: TwoFactorStore::default(),
-            described: crate::described::Calls::default(),
+            described: crate::described::calls::Calls::default(),
         })
     }
 
@@ -259,7 +259,7 @@ impl Shared {
         header: Option<&str>,
         peer: IpAddr,
     ) -> Result<Principal, Failure> {
-        let operation = endpoint.described().map_err(undescribed)?;
+        let operation = endpoint.described()?;
         self.authenticate_with(|scheme| operation.accepts(scheme), header, peer)
     }
 
@@ -334,7 +334,7 @@ impl Shared {
     /// The credential must carry the `PUBLIC_API` permission (keys) and one of the API scopes
     /// the endpoint's operation lists in `x-scopes` (none listed: none needed).
     pub fn require_scope(&self, principal: &Principal, endpoint: Endpoint) -> Result<(), Failure> {
-        let operation = endpoint.described().map_err(undescribed)?;
+        let operation = endpoint.described()?;
         let wanted: Vec<&str> = operation.scopes.iter().map(String::as_str).collect();
         self.require_scopes(principal, &wanted)
     }
@@ -596,14 +596,6 @@ impl Shared {
             },
         })
     }
-}
-
-/// A 500 for descriptions the sandbox cannot read: no call can be checked without them.
-fn undescribed(error: crate::described::LoadError) -> Failure {
-    Failure::new(
-        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-        error.to_string(),
-    )
 }
 
 fn decode_basic(credential: &str) -> Option<(String, String)> {

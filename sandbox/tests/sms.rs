@@ -509,7 +509,30 @@ async fn send_validation_reports_violations() {
                 json!({"options": {"deliveryTimeWindow": {"days": ["MONDAY"], "from": {"hour": 24, "minute": 0}}}}),
             ),
             "messages[0].options.deliveryTimeWindow.from.hour",
-            "0 to 23",
+            "maximum of 23",
+        ),
+        // Properties the sandbox does not act on are held to the description all the same,
+        // each named by its own path however deep in optional objects.
+        (
+            text(json!({"options": {"flash": "yes"}})),
+            "messages[0].options.flash",
+            "not of type \"boolean\"",
+        ),
+        (
+            text(json!({"options": {"validityPeriod": {"amount": 5, "timeUnit": "WEEKS"}}})),
+            "messages[0].options.validityPeriod.timeUnit",
+            "",
+        ),
+        (
+            text(json!({"destinations": [{"to": "41793026727", "networkId": "one"}]})),
+            "messages[0].destinations[0].networkId",
+            "not of type \"integer\"",
+        ),
+        (
+            json!({"messages": [{"destinations": [{"to": "41793026727"}], "content": {"text": "Hi"}}],
+                   "options": {"schedule": {"sendAt": "tomorrow"}}}),
+            "options.schedule.sendAt",
+            "not a date-time",
         ),
     ] {
         let error = api_error(env.send_as(&basic(), &body).await, 400).await;

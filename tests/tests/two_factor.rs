@@ -528,6 +528,57 @@ async fn what_breaks_the_description_is_a_400_naming_the_field() {
     assert_eq!(error.infobip().unwrap().violations[0].property, "pinLength");
 }
 
+/// The sandbox holds a 2FA body to the description, not to the client's types: what the
+/// generated client cannot send (a `pinType` outside its enum, a count as text, a missing
+/// required property) is refused with every property named at once, as raw HTTP shows.
+#[tokio::test]
+async fn a_body_the_client_cannot_send_is_held_to_the_description() {
+    let (world, infobip) = basic_world().await;
+    let (app_id, _) = app_and_template(&infobip, None).await;
+    let base = world.sandbox.base_url();
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .basic_auth(DEMO_USERNAME, Some(DEMO_PASSWORD))
+            .json(&body)
+            .send()
+    };
+    let refused = |response: reqwest::Response| async move {
+        assert_eq!(response.status(), 400);
+        let body: serde_json::Value = response.json().await.unwrap();
+        let errors = &body["requestError"]["serviceException"]["validationErrors"];
+        let mut named: Vec<String> = errors.as_object().unwrap().keys().cloned().collect();
+        named.sort();
+        named
+    };
+
+    let template = post(
+        format!("/2fa/2/applications/{app_id}/messages"),
+        serde_json::json!({"messageText": "{{pin}}", "pinType": "EMOJI", "pinLength": "six"}),
+    );
+    assert_eq!(
+        refused(template.await.unwrap()).await,
+        ["pinLength", "pinType"]
+    );
+    let app = post(
+        "/2fa/2/applications".to_owned(),
+        serde_json::json!({"configuration": {"pinAttempts": "ten"}}),
+    );
+    assert_eq!(
+        refused(app.await.unwrap()).await,
+        ["configuration.pinAttempts", "name"]
+    );
+    // Nothing refused was kept.
+    let templates = infobip
+        .two_factor()
+        .get_2fa_message_templates()
+        .app_id(&app_id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(templates.len(), 1);
+}
+
 #[tokio::test]
 async fn a_key_without_a_2fa_scope_is_refused_and_voice_is_not_modelled() {
     let world = default_world().await;

@@ -4,11 +4,12 @@
 use std::sync::{Arc, OnceLock};
 
 use axum::http::Method;
+use jsonschema::Validator;
 use serde_json::Value;
 
+use crate::errors::Failure;
 use crate::model::{Endpoint, SchemeUsed};
 
-use super::check::BodyValidator;
 use super::documents::DOCUMENTS;
 
 /// Every described operation, by product.
@@ -81,6 +82,17 @@ pub(crate) struct Success {
     pub content: Option<(String, Value)>,
 }
 
+/// An operation's body validator, built at its first use (building one compiles the schemas
+/// it reaches) by `check`, which alone reads it.
+#[derive(Default)]
+pub(crate) struct BodyValidator(pub(super) OnceLock<Result<Validator, String>>);
+
+impl std::fmt::Debug for BodyValidator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BodyValidator")
+    }
+}
+
 /// Why the descriptions could not be read: a defect of regeneration, never of a request.
 /// A built-in description that cannot be read: a stale copy.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -88,6 +100,16 @@ pub(crate) struct Success {
 pub struct LoadError {
     product: String,
     reason: String,
+}
+
+/// A 500: without its description no call can be checked.
+impl From<LoadError> for Failure {
+    fn from(error: LoadError) -> Self {
+        Failure::new(
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            error.to_string(),
+        )
+    }
 }
 
 impl Catalogue {

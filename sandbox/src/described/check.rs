@@ -14,15 +14,14 @@
 //! - `format` stays an annotation, as in draft 4's default: Infobip's date-times carry
 //!   `+0000`, which a strict RFC 3339 check refuses.
 
-use std::sync::OnceLock;
-
 use axum::http::{header, HeaderMap};
-use jsonschema::error::ValidationErrorKind;
+use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::LocationSegment;
-use jsonschema::{Draft, Validator};
+use jsonschema::{Draft, JsonType, Validator};
 use serde_json::{Map, Value};
 
 use crate::errors::Failure;
+use crate::model::Endpoint;
 
 use super::catalogue::{resolve, Location, Operation, Parameter};
 
@@ -32,17 +31,6 @@ const MAX_VIOLATIONS: usize = 20;
 /// The longest explanation of one violation, in characters: the validator's words can list
 /// a request's own property names, which a hostile body makes as long as it likes.
 const MAX_PROBLEM_CHARS: usize = 300;
-
-/// The operation's body validators, built at their first use (building one compiles the
-/// schemas it reaches).
-#[derive(Default)]
-pub(crate) struct BodyValidator(OnceLock<Result<Validator, String>>);
-
-impl std::fmt::Debug for BodyValidator {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("BodyValidator")
-    }
-}
 
 /// What a schema checks: a request or an answer (see the module documentation).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -203,6 +191,39 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
     }
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| Failure::bad_request(format!("The request body is not JSON: {e}")))?;
+    let violations = schema_violations(operation, schema, &value)?;
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::violations(violations))
+    }
+}
+
+/// How a JSON body breaks the schema of `endpoint`'s operation, each violation as
+/// `(property path, what is wrong)`: for the stateful handlers, which read only the properties
+/// they act on into their own types and leave the rest of a body to the description.
+pub(crate) fn body_violations(
+    endpoint: Endpoint,
+    value: &Value,
+) -> Result<Vec<(String, String)>, Failure> {
+    let operation = endpoint.described()?;
+    let Some((_, schema)) = operation
+        .body
+        .iter()
+        .flat_map(|declared| &declared.content)
+        .find(|(media, _)| media == "application/json")
+    else {
+        return Ok(Vec::new());
+    };
+    schema_violations(operation, schema, value)
+}
+
+/// `value` against `schema`, one of `operation`'s body schemas (its validator built once).
+fn schema_violations(
+    operation: &Operation,
+    schema: &Value,
+    value: &Value,
+) -> Result<Vec<(String, String)>, Failure> {
     let validator = operation
         .body_validator
         .0
@@ -214,16 +235,41 @@ fn body(operation: &Operation, headers: &HeaderMap, body: &[u8]) -> Result<(), F
                 format!("The sandbox cannot check this operation's body: {e}"),
             )
         })?;
-    let violations: Vec<(String, String)> = validator
-        .iter_errors(&value)
-        .take(MAX_VIOLATIONS)
-        .map(|error| violation(&error))
-        .collect();
-    if violations.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::violations(violations))
+    let mut violations = Vec::new();
+    for error in validator.iter_errors(value) {
+        reported(&error, &mut violations);
+        if violations.len() >= MAX_VIOLATIONS {
+            break;
+        }
     }
+    violations.truncate(MAX_VIOLATIONS);
+    Ok(violations)
+}
+
+/// `error`'s violations. An optional property is an `anyOf` of its schema and `null` (see
+/// [`json_schema`]): a value that breaks its schema is reported by what it breaks there, at
+/// its own path (`configuration.pinAttempts`), not as the `anyOf` of its parent.
+fn reported(error: &jsonschema::ValidationError<'_>, out: &mut Vec<(String, String)>) {
+    if let ValidationErrorKind::AnyOf { context } = error.kind() {
+        let is_null = |errors: &Vec<jsonschema::ValidationError<'static>>| {
+            matches!(errors.as_slice(), [only] if matches!(
+                only.kind(),
+                ValidationErrorKind::Type { kind: TypeKind::Single(JsonType::Null) }
+            ))
+        };
+        if let [first, second] = context.as_slice() {
+            let schema = match (is_null(first), is_null(second)) {
+                (false, true) => Some(first),
+                (true, false) => Some(second),
+                _ => None,
+            };
+            if let Some(errors) = schema {
+                errors.iter().for_each(|inner| reported(inner, out));
+                return;
+            }
+        }
+    }
+    out.push(violation(error));
 }
 
 /// A validator for `schema`, whose `$ref`s point into the description `root`.

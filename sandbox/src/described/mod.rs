@@ -13,15 +13,13 @@
 //! handlers, which the router tries first.
 
 mod answer;
+pub(crate) mod calls;
 mod catalogue;
-mod check;
+pub(crate) mod check;
 mod documents;
 pub(crate) mod sample;
 #[cfg(test)]
 mod tests;
-
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
@@ -33,25 +31,8 @@ use crate::http::{authorization, AppState, Peer};
 use crate::model::ErrorFormat;
 use crate::state::Shared;
 
-pub(crate) use answer::Shape;
 pub use catalogue::LoadError;
 pub(crate) use catalogue::{Catalogue, NotDescribed};
-
-/// How many times each described operation was called on one sandbox: its next answer's
-/// shape. One entry per operation at most, so it stays small however long the sandbox runs.
-#[derive(Debug, Default)]
-pub(crate) struct Calls(Mutex<HashMap<(&'static str, String), u64>>);
-
-impl Calls {
-    /// The shape of this call's answer, counting it.
-    fn next(&self, product: &'static str, id: &str) -> Shape {
-        let mut calls = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = calls.entry((product, id.to_owned())).or_insert(0);
-        let shape = Shape::of_call(*count);
-        *count += 1;
-        shape
-    }
-}
 
 /// The router's fallback: the described operation a request is for, checked and answered.
 pub(crate) async fn serve(

@@ -4,11 +4,7 @@
 //! documents name only the error *groups* (0 OK, 1 handset, 2 user, 3 operator); the error
 //! ids and names below are the sandbox's picks, taken from GSM MAP's error codes.
 
-use infobip_client::sms::types::{
-    MessageError, MessageErrorGroup, MessageGeneralStatus, MessagePrice, MessageStatus,
-    SmsMessageContent,
-};
-
+use super::bodies::{Content, Error, GeneralStatus, Price, Status};
 use crate::config::{SMS_CURRENCY, SMS_PRICE_PER_PART};
 
 /// How a message ends.
@@ -24,49 +20,44 @@ pub(crate) enum Outcome {
 
 fn status(
     group_id: i32,
-    group: MessageGeneralStatus,
+    group_name: GeneralStatus,
     id: i32,
-    name: &str,
-    description: &str,
-) -> MessageStatus {
-    {
-        let mut value = MessageStatus::new();
-        value.action = None;
-        value.description = Some(description.to_owned());
-        value.group_id = Some(group_id);
-        value.group_name = Some(group);
-        value.id = Some(id);
-        value.name = Some(name.to_owned());
-        value
+    name: &'static str,
+    description: &'static str,
+) -> Status {
+    Status {
+        description,
+        group_id,
+        group_name,
+        id,
+        name,
     }
 }
 
 fn error(
     group_id: i32,
-    group: MessageErrorGroup,
+    group_name: &'static str,
     id: i32,
-    name: &str,
-    description: &str,
+    name: &'static str,
+    description: &'static str,
     permanent: bool,
-) -> MessageError {
-    {
-        let mut value = MessageError::new();
-        value.description = Some(description.to_owned());
-        value.group_id = Some(group_id);
-        value.group_name = Some(group);
-        value.id = Some(id);
-        value.name = Some(name.to_owned());
-        value.permanent = Some(permanent);
-        value
+) -> Error {
+    Error {
+        description,
+        group_id,
+        group_name,
+        id,
+        name,
+        permanent,
     }
 }
 
 /// 26 `PENDING_ACCEPTED` in group 1 `PENDING`: what the send answers, and the status of every
 /// message until its final one (as in Infobip's send example).
-pub(crate) fn pending() -> MessageStatus {
+pub(crate) fn pending() -> Status {
     status(
         1,
-        MessageGeneralStatus::Pending,
+        GeneralStatus::Pending,
         26,
         "PENDING_ACCEPTED",
         "Message sent to next instance",
@@ -74,31 +65,31 @@ pub(crate) fn pending() -> MessageStatus {
 }
 
 /// Group 0 `OK`, id 0 `NO_ERROR`: the error of a message that has not failed.
-pub(crate) fn no_error() -> MessageError {
-    error(0, MessageErrorGroup::Ok, 0, "NO_ERROR", "No Error", false)
+pub(crate) fn no_error() -> Error {
+    error(0, "OK", 0, "NO_ERROR", "No Error", false)
 }
 
 impl Outcome {
     /// The final status.
-    pub fn status(self) -> MessageStatus {
+    pub fn status(self) -> Status {
         match self {
             Outcome::Delivered => status(
                 3,
-                MessageGeneralStatus::Delivered,
+                GeneralStatus::Delivered,
                 5,
                 "DELIVERED_TO_HANDSET",
                 "Message delivered to handset",
             ),
             Outcome::Undeliverable => status(
                 2,
-                MessageGeneralStatus::Undeliverable,
+                GeneralStatus::Undeliverable,
                 9,
                 "UNDELIVERABLE_NOT_DELIVERED",
                 "Message sent not delivered",
             ),
             Outcome::Rejected => status(
                 5,
-                MessageGeneralStatus::Rejected,
+                GeneralStatus::Rejected,
                 6,
                 "REJECTED_NETWORK",
                 "Network is forbidden",
@@ -107,13 +98,13 @@ impl Outcome {
     }
 
     /// The final error.
-    pub fn error(self) -> MessageError {
+    pub fn error(self) -> Error {
         match self {
             Outcome::Delivered => no_error(),
             // GSM MAP error 1, UnknownSubscriber.
             Outcome::Undeliverable => error(
                 1,
-                MessageErrorGroup::HandsetErrors,
+                "HANDSET_ERRORS",
                 1,
                 "EC_UNKNOWN_SUBSCRIBER",
                 "The number is not known to its network",
@@ -122,7 +113,7 @@ impl Outcome {
             // GSM MAP error 11, TeleserviceNotProvisioned.
             Outcome::Rejected => error(
                 3,
-                MessageErrorGroup::OperatorErrors,
+                "OPERATOR_ERRORS",
                 11,
                 "EC_TELESERVICE_NOT_PROVISIONED",
                 "The network does not provide SMS to this number",
@@ -132,16 +123,14 @@ impl Outcome {
     }
 
     /// The price of one part: a rejected message never left, so it costs nothing.
-    pub fn price(self) -> MessagePrice {
-        let per_part = match self {
+    pub fn price(self) -> Price {
+        let price_per_message = match self {
             Outcome::Rejected => 0.0,
             Outcome::Delivered | Outcome::Undeliverable => SMS_PRICE_PER_PART,
         };
-        {
-            let mut value = MessagePrice::new();
-            value.currency = Some(SMS_CURRENCY.to_owned());
-            value.price_per_message = Some(per_part);
-            value
+        Price {
+            currency: SMS_CURRENCY,
+            price_per_message,
         }
     }
 }
@@ -179,26 +168,27 @@ fn parts_of(units: usize, single: usize, split: usize) -> i32 {
 /// How many parts a message is sent as: text in GSM-7 (160 septets in one part, 153 per part
 /// when split) or else UCS-2 (70 UTF-16 units, 67 when split); binary content by its bytes
 /// (140 in one part, 134 when split). Transliteration and language tables are not applied.
-pub(crate) fn parts(content: &SmsMessageContent) -> i32 {
+pub(crate) fn parts(content: &Content) -> i32 {
     match content {
-        SmsMessageContent::TextMessageContent(text) => match gsm7_septets(&text.text) {
+        Content::Text(text) => match gsm7_septets(&text.text) {
             Some(septets) => parts_of(septets, 160, 153),
             None => parts_of(text.text.encode_utf16().count(), 70, 67),
         },
-        SmsMessageContent::BinaryMessageContent(binary) => {
-            parts_of(binary.hex.split_whitespace().count(), 140, 134)
-        }
+        Content::Binary(binary) => parts_of(binary.hex.split_whitespace().count(), 140, 134),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use infobip_client::sms::types::{SmsBinaryMessageContent, SmsTextMessageContent};
-
+    use super::super::bodies::{BinaryContent, TextContent};
     use super::*;
 
-    fn text(text: &str) -> SmsMessageContent {
-        SmsMessageContent::TextMessageContent(SmsTextMessageContent::new(text.to_owned()))
+    fn text(text: &str) -> Content {
+        Content::Text(TextContent {
+            language: None,
+            text: text.to_owned(),
+            transliteration: None,
+        })
     }
 
     #[test]
@@ -223,11 +213,10 @@ mod tests {
             assert_eq!(parts(&text(&content)), expected, "{content}");
         }
         let binary = |bytes: usize| {
-            SmsMessageContent::BinaryMessageContent({
-                let mut value = SmsBinaryMessageContent::new(vec!["0f"; bytes].join(" "));
-                value.data_coding = 0;
-                value.esm_class = 0;
-                value
+            Content::Binary(BinaryContent {
+                data_coding: 0,
+                esm_class: 0,
+                hex: vec!["0f"; bytes].join(" "),
             })
         };
         assert_eq!(parts(&binary(140)), 1);
@@ -237,17 +226,17 @@ mod tests {
 
     #[test]
     fn outcomes_carry_infobips_groups() {
-        assert_eq!(pending().group_id, Some(1));
-        assert_eq!(pending().id, Some(26));
+        assert_eq!(pending().group_id, 1);
+        assert_eq!(pending().id, 26);
         for (outcome, group, id, error_group) in [
             (Outcome::Delivered, 3, 5, 0),
             (Outcome::Undeliverable, 2, 9, 1),
             (Outcome::Rejected, 5, 6, 3),
         ] {
-            assert_eq!(outcome.status().group_id, Some(group));
-            assert_eq!(outcome.status().id, Some(id));
-            assert_eq!(outcome.error().group_id, Some(error_group));
+            assert_eq!(outcome.status().group_id, group);
+            assert_eq!(outcome.status().id, id);
+            assert_eq!(outcome.error().group_id, error_group);
         }
-        assert_eq!(Outcome::Rejected.price().price_per_message, Some(0.0));
+        assert_eq!(Outcome::Rejected.price().price_per_message, 0.0);
     }
 }

@@ -11,8 +11,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use infobip_client::sms::types::MessageGeneralStatus;
 
+use super::bodies::GeneralStatus;
 use super::store::{Filter, LogPosition, LogQuery};
 use super::validate;
 use crate::errors::Failure;
@@ -107,12 +107,13 @@ fn log_query(params: &Params) -> Result<LogQuery, Failure> {
     }
     let general_status = params
         .one("generalStatus")?
-        .map(|value| match value.parse::<MessageGeneralStatus>() {
-            Ok(MessageGeneralStatus::Other(_)) | Err(_) => Err(Failure::invalid(
-                "generalStatus",
-                "must be one of ACCEPTED, PENDING, UNDELIVERABLE, DELIVERED, EXPIRED, REJECTED",
-            )),
-            Ok(status) => Ok(status),
+        .map(|value| {
+            GeneralStatus::parse(&value).ok_or_else(|| {
+                Failure::invalid(
+                    "generalStatus",
+                    "must be one of ACCEPTED, PENDING, UNDELIVERABLE, DELIVERED, EXPIRED, REJECTED",
+                )
+            })
         })
         .transpose()?;
     let use_cursor = params.flag("useCursor")?;

@@ -5,18 +5,15 @@
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use base64::Engine;
-use chrono::{DateTime, TimeDelta, Utc};
-use infobip_client::sms::types::{
-    CursorPageInfo, DeliveryReport, DeliveryReports, LogResponseSmsLogSmsMessageContent,
-    MessageGeneralStatus, MessageResponseSmsMessageResponseDetails, MessageStatus, Platform,
-    SmsLogSmsMessageContent, SmsMessageContent, SmsMessageResponseDetails, SmsRequestEnvelope,
-    SmsResponseEnvelope,
+use super::bodies::{
+    Accepted, AcceptedDetails, Content, Cursor, DeliveryReport, DeliveryReports, GeneralStatus,
+    LogEntry, Logs, Platform, SendAnswer, SendRequest, Status,
 };
-
 use super::catalogue::{self, Outcome};
 use crate::config::SandboxConfig;
 use crate::ids::random_uuid;
+use base64::Engine;
+use chrono::{DateTime, TimeDelta, Utc};
 
 /// How long reports and logs are kept (Infobip: 48 hours).
 const RETENTION: TimeDelta = TimeDelta::hours(48);
@@ -48,7 +45,7 @@ struct Message {
     message_id: String,
     to: String,
     sender: Option<String>,
-    content: SmsMessageContent,
+    content: Content,
     parts: i32,
     /// When it leaves: at acceptance, or at its `sendAt`.
     sent_at: DateTime<Utc>,
@@ -68,7 +65,7 @@ impl Message {
         now >= self.done_at
     }
 
-    fn status(&self, now: DateTime<Utc>) -> MessageStatus {
+    fn status(&self, now: DateTime<Utc>) -> Status {
         if self.is_final(now) {
             self.outcome.status()
         } else {
@@ -77,49 +74,43 @@ impl Message {
     }
 
     fn delivery_report(&self) -> DeliveryReport {
-        {
-            let mut value = DeliveryReport::new();
-            value.bulk_id = self.bulk_id.clone();
-            value.callback_data = self.callback_data.clone();
-            value.campaign_reference_id = self.campaign_reference_id.clone();
-            value.done_at = Some(self.done_at.into());
-            value.error = Some(self.outcome.error());
-            value.mcc_mnc = None;
-            value.message_count = Some(self.parts);
-            value.message_id = Some(self.message_id.clone());
-            value.platform = self.platform.clone();
-            value.price = Some(self.outcome.price());
-            value.sender = self.sender.clone();
-            value.sent_at = Some(self.sent_at.into());
-            value.status = Some(self.outcome.status());
-            value.to = Some(self.to.clone());
-            value
+        DeliveryReport {
+            bulk_id: self.bulk_id.clone(),
+            callback_data: self.callback_data.clone(),
+            campaign_reference_id: self.campaign_reference_id.clone(),
+            done_at: self.done_at,
+            error: self.outcome.error(),
+            message_count: self.parts,
+            message_id: self.message_id.clone(),
+            platform: self.platform.clone(),
+            price: self.outcome.price(),
+            sender: self.sender.clone(),
+            sent_at: self.sent_at,
+            status: self.outcome.status(),
+            to: self.to.clone(),
         }
     }
 
-    fn log_entry(&self, now: DateTime<Utc>) -> SmsLogSmsMessageContent {
+    fn log_entry(&self, now: DateTime<Utc>) -> LogEntry {
         let done = self.is_final(now);
-        {
-            let mut value = SmsLogSmsMessageContent::new();
-            value.bulk_id = self.bulk_id.clone();
-            value.campaign_reference_id = self.campaign_reference_id.clone();
-            value.content = Some(self.content.clone());
-            value.destination = Some(self.to.clone());
-            value.done_at = done.then(|| self.done_at.into());
-            value.error = Some(if done {
+        LogEntry {
+            bulk_id: self.bulk_id.clone(),
+            campaign_reference_id: self.campaign_reference_id.clone(),
+            content: self.content.clone(),
+            destination: self.to.clone(),
+            done_at: done.then_some(self.done_at),
+            error: if done {
                 self.outcome.error()
             } else {
                 catalogue::no_error()
-            });
-            value.mcc_mnc = None;
-            value.message_count = Some(self.parts);
-            value.message_id = Some(self.message_id.clone());
-            value.platform = self.platform.clone();
-            value.price = Some(self.outcome.price());
-            value.sender = self.sender.clone();
-            value.sent_at = Some(self.sent_at.into());
-            value.status = Some(self.status(now));
-            value
+            },
+            message_count: self.parts,
+            message_id: self.message_id.clone(),
+            platform: self.platform.clone(),
+            price: self.outcome.price(),
+            sender: self.sender.clone(),
+            sent_at: self.sent_at,
+            status: self.status(now),
         }
     }
 
@@ -142,7 +133,7 @@ pub(crate) struct Filter {
     pub application_id: Option<String>,
     pub sender: Option<String>,
     pub destination: Option<String>,
-    pub general_status: Option<MessageGeneralStatus>,
+    pub general_status: Option<GeneralStatus>,
     pub sent_since: Option<DateTime<Utc>>,
     pub sent_until: Option<DateTime<Utc>>,
     /// The sandbox knows no networks, so a message matches no `mcc`.
@@ -179,7 +170,7 @@ impl Filter {
             && self
                 .general_status
                 .as_ref()
-                .is_none_or(|g| m.status(now).group_name.as_ref() == Some(g))
+                .is_none_or(|g| m.status(now).group_name == *g)
             && self.sent_since.is_none_or(|t| m.sent_at >= t)
             && self.sent_until.is_none_or(|t| m.sent_at <= t)
     }
@@ -270,13 +261,13 @@ impl SmsStore {
     pub fn accept(
         &self,
         account_id: &str,
-        request: SmsRequestEnvelope,
+        request: SendRequest,
         now: DateTime<Utc>,
         config: &SandboxConfig,
-    ) -> SmsResponseEnvelope {
+    ) -> SendAnswer {
         let options = request.options.unwrap_or_default();
         let schedule = options.schedule.unwrap_or_default();
-        let send_at = schedule.send_at.map(infobip_client::DateTime::get);
+        let send_at = schedule.send_at;
         let destinations: usize = request.messages.iter().map(|m| m.destinations.len()).sum();
         // A bulk id when one is asked for, when there is more than one destination, or when
         // the messages are scheduled (which Infobip manages by bulk).
@@ -299,13 +290,9 @@ impl SmsStore {
         for message in request.messages {
             let parts = catalogue::parts(&message.content);
             let count = match &message.content {
-                SmsMessageContent::TextMessageContent(_)
-                    if options.include_sms_count_in_response =>
-                {
-                    Some({
-                        let mut value = SmsMessageResponseDetails::new();
-                        value.message_count = Some(parts);
-                        value
+                Content::Text(_) if options.include_sms_count_in_response == Some(true) => {
+                    Some(AcceptedDetails {
+                        message_count: parts,
                     })
                 }
                 _ => None,
@@ -325,16 +312,12 @@ impl SmsStore {
                 } else {
                     Outcome::Delivered
                 };
-                let message_id = destination
-                    .message_id
-                    .map_or_else(random_uuid, String::from);
-                answers.push({
-                    let mut value = MessageResponseSmsMessageResponseDetails::new();
-                    value.destination = Some(to.clone());
-                    value.details = count.clone();
-                    value.message_id = Some(message_id.clone());
-                    value.status = Some(catalogue::pending());
-                    value
+                let message_id = destination.message_id.unwrap_or_else(random_uuid);
+                answers.push(Accepted {
+                    destination: to.clone(),
+                    details: count.clone(),
+                    message_id: message_id.clone(),
+                    status: catalogue::pending(),
                 });
                 let seq = inner.next_seq;
                 inner.next_seq += 1;
@@ -361,10 +344,9 @@ impl SmsStore {
                 });
             }
         }
-        {
-            let mut value = SmsResponseEnvelope::new(answers);
-            value.bulk_id = bulk_id;
-            value
+        SendAnswer {
+            bulk_id,
+            messages: answers,
         }
     }
 
@@ -398,20 +380,11 @@ impl SmsStore {
                 m.delivery_report()
             })
             .collect();
-        {
-            let mut value = DeliveryReports::new();
-            value.results = results;
-            value
-        }
+        DeliveryReports { results }
     }
 
     /// One page of `account_id`'s messages sent in the last 48 hours, newest first.
-    pub fn logs(
-        &self,
-        account_id: &str,
-        query: &LogQuery,
-        now: DateTime<Utc>,
-    ) -> LogResponseSmsLogSmsMessageContent {
+    pub fn logs(&self, account_id: &str, query: &LogQuery, now: DateTime<Utc>) -> Logs {
         let inner = self.lock();
         let mut found: Vec<&Message> = inner
             .messages
@@ -428,17 +401,13 @@ impl SmsStore {
         let limit = query.filter.limit;
         let more = found.len() > limit;
         found.truncate(limit);
-        let cursor = query.use_cursor.then(|| {
-            let mut value = CursorPageInfo::new();
-            value.limit = Some(i32::try_from(limit).unwrap_or(i32::MAX));
-            value.next_cursor = found.last().filter(|_| more).map(|m| m.position().encode());
-            value
+        let cursor = query.use_cursor.then(|| Cursor {
+            limit: i32::try_from(limit).unwrap_or(i32::MAX),
+            next_cursor: found.last().filter(|_| more).map(|m| m.position().encode()),
         });
-        {
-            let mut value = LogResponseSmsLogSmsMessageContent::new();
-            value.cursor = cursor;
-            value.results = found.iter().map(|m| m.log_entry(now)).collect();
-            value
+        Logs {
+            cursor,
+            results: found.iter().map(|m| m.log_entry(now)).collect(),
         }
     }
 
@@ -466,10 +435,8 @@ impl SmsStore {
                     seq: m.seq,
                     message_id: m.message_id.clone(),
                     url: m.webhook.clone()?,
-                    body: {
-                        let mut value = DeliveryReports::new();
-                        value.results = vec![m.delivery_report()];
-                        value
+                    body: DeliveryReports {
+                        results: vec![m.delivery_report()],
                     },
                 })
             })

@@ -6,10 +6,12 @@
 use std::collections::HashSet;
 
 use chrono::{DateTime, TimeDelta, Utc};
-use infobip_client::sms::types::{DeliveryTimeWindow, SmsMessageContent, SmsRequestEnvelope};
 use serde_json::Value;
 
+use super::bodies::{Content, SendRequest};
+use crate::described::check::body_violations;
 use crate::errors::Failure;
+use crate::model::Endpoint;
 
 /// How far ahead `sendAt` may be (Infobip's documented maximum).
 const MAX_SCHEDULE_DAYS: i64 = 180;
@@ -18,37 +20,35 @@ type Violations = Vec<(String, String)>;
 
 /// Reads a send request and checks it against the sandbox's clock (`now`, wall time).
 ///
-/// Three passes: the shape of each `content` (text or binary, which the generated type cannot
-/// tell apart when both or neither is given), then the generated types themselves (required
-/// fields, types and the spec's length limits: the first problem found, with its path), then
-/// every rule on the values (all problems found).
-pub(crate) fn parse_send(body: &[u8], now: DateTime<Utc>) -> Result<SmsRequestEnvelope, Failure> {
+/// Three passes: the shape of each `content` (text or binary, which the description's
+/// alternatives cannot tell apart when both or neither is given) and the description's schema
+/// (types, required properties, allowed values, lengths and ranges: every problem found), then
+/// the sandbox's own types (a date-time it cannot read), then every rule on the values (all
+/// problems found).
+pub(crate) fn parse_send(body: &[u8], now: DateTime<Utc>) -> Result<SendRequest, Failure> {
     let value = crate::http::json_body(body)?;
     let mut violations = content_shapes(&value);
-    let request = match serde_path_to_error::deserialize::<_, SmsRequestEnvelope>(value) {
-        Ok(request) => Some(request),
-        Err(e) => {
-            let (property, violation) = type_violation(&e);
-            // A content already reported for its shape fails the type too: say it once.
-            if !violations
-                .iter()
-                .any(|(p, _)| property.starts_with(p.as_str()))
-            {
-                violations.push((property, violation));
-            }
-            None
+    for (property, violation) in body_violations(Endpoint::SendSmsMessages, &value)? {
+        // A content already reported for its shape breaks the schema too: say it once.
+        if !violations
+            .iter()
+            .any(|(p, _)| property.starts_with(p.as_str()))
+        {
+            violations.push((property, violation));
         }
-    };
-    match request {
-        Some(request) if violations.is_empty() => {
-            let violations = rules(&request, now);
-            if violations.is_empty() {
-                Ok(request)
-            } else {
-                Err(Failure::violations(violations))
-            }
-        }
-        _ => Err(Failure::violations(violations)),
+    }
+    if !violations.is_empty() {
+        return Err(Failure::violations(violations));
+    }
+    let request = serde_path_to_error::deserialize::<_, SendRequest>(value).map_err(|e| {
+        let (property, violation) = type_violation(&e);
+        Failure::invalid(&property, violation)
+    })?;
+    let violations = rules(&request, now);
+    if violations.is_empty() {
+        Ok(request)
+    } else {
+        Err(Failure::violations(violations))
     }
 }
 
@@ -74,7 +74,7 @@ fn content_shapes(value: &Value) -> Violations {
         .collect()
 }
 
-/// The property and problem of a body the generated types refuse. A missing field is named
+/// The property and problem of a body the sandbox's types refuse. A missing field is named
 /// by its own path rather than its parent's.
 pub(crate) fn type_violation(
     error: &serde_path_to_error::Error<serde_json::Error>,
@@ -93,8 +93,8 @@ pub(crate) fn type_violation(
     }
 }
 
-/// Every rule on the values of a request that fits the types.
-fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
+/// Every rule on the values of a request that fits the description.
+fn rules(request: &SendRequest, now: DateTime<Utc>) -> Violations {
     let mut violations = Vec::new();
     let mut add =
         |property: String, violation: &str| violations.push((property, violation.to_owned()));
@@ -124,10 +124,10 @@ fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
             }
         }
         match &message.content {
-            SmsMessageContent::TextMessageContent(text) if text.text.trim().is_empty() => {
+            Content::Text(text) if text.text.trim().is_empty() => {
                 add(format!("{at}.content.text"), "must not be empty");
             }
-            SmsMessageContent::BinaryMessageContent(binary) if !is_hex_bytes(&binary.hex) => {
+            Content::Binary(binary) if !is_hex_bytes(&binary.hex) => {
                 add(
                     format!("{at}.content.hex"),
                     "must be hexadecimal byte pairs separated by spaces, such as `0f c2 4a`",
@@ -135,75 +135,16 @@ fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
             }
             _ => {}
         }
-        if let Some(window) = message
+        // A window's hours and minutes are the description's to check (their ranges).
+        let window = message
             .options
             .as_ref()
-            .and_then(|o| o.delivery_time_window.as_ref())
-        {
-            window_problems(
-                window,
-                &format!("{at}.options.deliveryTimeWindow"),
-                &mut add,
+            .and_then(|o| o.delivery_time_window.as_ref());
+        if window.is_some_and(|w| w.days.is_empty()) {
+            add(
+                format!("{at}.options.deliveryTimeWindow.days"),
+                "must contain at least one day",
             );
-        }
-        // The description's length limits, which Infobip enforces (the client leaves them to
-        // it, so the stand-in must too).
-        let options = message.options.as_ref();
-        let platform = options.and_then(|o| o.platform.as_ref());
-        let limited = [
-            (
-                "options.platform.entityId",
-                platform.and_then(|p| p.entity_id.as_deref()),
-                255,
-            ),
-            (
-                "options.platform.applicationId",
-                platform.and_then(|p| p.application_id.as_deref()),
-                255,
-            ),
-            (
-                "options.campaignReferenceId",
-                options.and_then(|o| o.campaign_reference_id.as_deref()),
-                255,
-            ),
-            (
-                "options.regional.southKorea.title",
-                options
-                    .and_then(|o| o.regional.as_ref())
-                    .and_then(|r| r.south_korea.as_ref())
-                    .and_then(|k| k.title.as_deref()),
-                66,
-            ),
-            (
-                "webhooks.callbackData",
-                message
-                    .webhooks
-                    .as_ref()
-                    .and_then(|w| w.callback_data.as_deref()),
-                4000,
-            ),
-        ];
-        let destinations = message.destinations.iter().enumerate().flat_map(|(j, d)| {
-            [
-                (format!("destinations[{j}].to"), Some(d.to.as_str()), 64),
-                (
-                    format!("destinations[{j}].messageId"),
-                    d.message_id.as_deref(),
-                    200,
-                ),
-            ]
-        });
-        let limited = limited
-            .into_iter()
-            .map(|(field, value, max)| (field.to_owned(), value, max))
-            .chain(destinations);
-        for (field, value, max) in limited {
-            if value.is_some_and(|v| v.chars().count() > max) {
-                add(
-                    format!("{at}.{field}"),
-                    &format!("must not be longer than {max} characters"),
-                );
-            }
         }
         if let Some(webhooks) = &message.webhooks {
             let url = webhooks.delivery.as_ref().and_then(|d| d.url.as_deref());
@@ -231,17 +172,7 @@ fn rules(request: &SmsRequestEnvelope, now: DateTime<Utc>) -> Violations {
         {
             add("options.schedule.bulkId".to_owned(), "must not be empty");
         }
-        if schedule
-            .bulk_id
-            .as_ref()
-            .is_some_and(|id| id.chars().count() > 100)
-        {
-            add(
-                "options.schedule.bulkId".to_owned(),
-                "must not be longer than 100 characters",
-            );
-        }
-        if let Some(send_at) = schedule.send_at.map(infobip_client::DateTime::get) {
+        if let Some(send_at) = schedule.send_at {
             if send_at < now {
                 add(
                     "options.schedule.sendAt".to_owned(),
@@ -290,21 +221,6 @@ fn is_http_url(url: &str) -> bool {
         .is_ok_and(|u| matches!(u.scheme(), "http" | "https") && u.host_str().is_some())
 }
 
-fn window_problems(window: &DeliveryTimeWindow, at: &str, add: &mut impl FnMut(String, &str)) {
-    if window.days.is_empty() {
-        add(format!("{at}.days"), "must contain at least one day");
-    }
-    for (name, time) in [("from", &window.from), ("to", &window.to)] {
-        let Some(time) = time else { continue };
-        if !(0..=23).contains(&time.hour) {
-            add(format!("{at}.{name}.hour"), "must be from 0 to 23");
-        }
-        if !(0..=59).contains(&time.minute) {
-            add(format!("{at}.{name}.minute"), "must be from 0 to 59");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,7 +258,7 @@ mod tests {
     fn a_missing_field_is_named_by_its_own_path() {
         let value =
             serde_json::json!({"messages": [{"destinations": [{}], "content": {"text": "x"}}]});
-        let error = serde_path_to_error::deserialize::<_, SmsRequestEnvelope>(value)
+        let error = serde_path_to_error::deserialize::<_, SendRequest>(value)
             .err()
             .map(|e| type_violation(&e));
         assert_eq!(

@@ -1,18 +1,17 @@
 //! PINs and the application's time settings: the PIN generator for each `pinType`, and the
 //! readers of `pinTimeToLive` (`15m`) and of the limits (`1/3s`, `10000/1d`).
 
+use super::bodies::PinType;
 use chrono::TimeDelta;
-use infobip_client::two_factor::types::PinType;
 
 /// The characters of each `pinType`. Infobip's documents name the types only; the sandbox
 /// uses upper-case letters for ALPHA, HEX and ALPHANUMERIC.
-fn alphabet(pin_type: &PinType) -> Option<&'static [u8]> {
+fn alphabet(pin_type: PinType) -> &'static [u8] {
     match pin_type {
-        PinType::Numeric => Some(b"0123456789"),
-        PinType::Alpha => Some(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
-        PinType::Hex => Some(b"0123456789ABCDEF"),
-        PinType::Alphanumeric => Some(b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"),
-        PinType::Other(_) => None,
+        PinType::Numeric => b"0123456789",
+        PinType::Alpha => b"ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+        PinType::Hex => b"0123456789ABCDEF",
+        PinType::Alphanumeric => b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ",
     }
 }
 
@@ -21,16 +20,11 @@ pub(crate) const PIN_LENGTHS: std::ops::RangeInclusive<i32> = 1..=16;
 /// `pinLength` when a template gives none (the description's default for email templates).
 pub(crate) const DEFAULT_PIN_LENGTH: i32 = 4;
 
-/// Whether the sandbox can make PINs of this type.
-pub(crate) fn known_type(pin_type: &PinType) -> bool {
-    alphabet(pin_type).is_some()
-}
-
-/// A random PIN of `length` characters of `pin_type`'s alphabet; `None` for a type the
-/// sandbox does not know or a length outside [`PIN_LENGTHS`]. fastrand is not a CSPRNG: these
+/// A random PIN of `length` characters of `pin_type`'s alphabet; `None` for a length outside
+/// [`PIN_LENGTHS`]. fastrand is not a CSPRNG: these
 /// PINs guard nothing but a test double.
-pub(crate) fn generate(pin_type: &PinType, length: i32) -> Option<String> {
-    let alphabet = alphabet(pin_type)?;
+pub(crate) fn generate(pin_type: PinType, length: i32) -> Option<String> {
+    let alphabet = alphabet(pin_type);
     if !PIN_LENGTHS.contains(&length) {
         return None;
     }
@@ -99,9 +93,9 @@ mod tests {
         for (pin_type, allowed) in cases {
             for length in [1, 4, 6, 16] {
                 for _ in 0..50 {
-                    let pin = generate(&pin_type, length).unwrap_or_default();
-                    assert_eq!(pin.chars().count(), length as usize, "{pin_type} {pin}");
-                    assert!(pin.chars().all(allowed), "{pin_type} {pin}");
+                    let pin = generate(pin_type, length).unwrap_or_default();
+                    assert_eq!(pin.chars().count(), length as usize, "{pin_type:?} {pin}");
+                    assert!(pin.chars().all(allowed), "{pin_type:?} {pin}");
                 }
             }
         }
@@ -111,22 +105,20 @@ mod tests {
     fn pins_vary_and_cover_the_alphabet() {
         let mut seen = std::collections::BTreeSet::new();
         for _ in 0..2000 {
-            seen.extend(generate(&PinType::Hex, 4).unwrap_or_default().chars());
+            seen.extend(generate(PinType::Hex, 4).unwrap_or_default().chars());
         }
         assert_eq!(seen.len(), 16);
         let pins: std::collections::BTreeSet<String> = (0..20)
-            .filter_map(|_| generate(&PinType::Numeric, 8))
+            .filter_map(|_| generate(PinType::Numeric, 8))
             .collect();
         assert!(pins.len() > 1);
     }
 
     #[test]
-    fn lengths_outside_the_range_and_unknown_types_make_no_pin() {
-        assert_eq!(generate(&PinType::Numeric, 0), None);
-        assert_eq!(generate(&PinType::Numeric, 17), None);
-        assert_eq!(generate(&PinType::Numeric, -3), None);
-        assert_eq!(generate(&PinType::Other("EMOJI".into()), 4), None);
-        assert!(!known_type(&PinType::Other("EMOJI".into())));
+    fn lengths_outside_the_range_make_no_pin() {
+        assert_eq!(generate(PinType::Numeric, 0), None);
+        assert_eq!(generate(PinType::Numeric, 17), None);
+        assert_eq!(generate(PinType::Numeric, -3), None);
     }
 
     #[test]

@@ -12,20 +12,18 @@ use axum::response::Response;
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use chrono::{DateTime, Utc};
-use infobip_client::sms::types::{
-    SmsMessage, SmsRequestEnvelope, SmsTextMessageContent, SmsToDestination,
-};
-use infobip_client::two_factor::types::{
-    ApplicationRequest, CreateSmsOrVoiceMessageRequest, ResendPinRequest,
-    StartAuthenticationRequest, StartAuthenticationResponse, UpdateSmsOrVoiceMessageRequest,
-    VerifyPinRequest,
-};
 use serde::de::DeserializeOwned;
 
+use super::bodies::{
+    ApplicationRequest, NewTemplate, ResendRequest, StartRequest, Started, TemplateUpdate,
+    VerifyRequest,
+};
 use super::store::{Outgoing, StartPin};
+use crate::described::check::body_violations;
 use crate::errors::Failure;
 use crate::http::{guard, respond, single_value, AppState, Peer};
 use crate::model::Endpoint;
+use crate::sms::bodies::{Content, Destination, Message, SendRequest, TextContent};
 use crate::sms::validate::{number_problem, type_violation};
 use crate::state::Shared;
 
@@ -87,15 +85,19 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/sandbox/2fa/pins/{pin}", get(sandbox_pin))
 }
 
-/// Reads a body into a generated type; what does not fit is a 400 naming the property.
-/// An empty body reads as `{}`.
-fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, Failure> {
+/// Reads `endpoint`'s body, held to its description, into the sandbox's own type; what does
+/// not fit is a 400 naming each property. An empty body reads as `{}`.
+fn parse<T: DeserializeOwned>(endpoint: Endpoint, body: &[u8]) -> Result<T, Failure> {
     let body = if body.iter().all(u8::is_ascii_whitespace) {
         &b"{}"[..]
     } else {
         body
     };
     let value = crate::http::json_body(body)?;
+    let violations = body_violations(endpoint, &value)?;
+    if !violations.is_empty() {
+        return Err(Failure::violations(violations));
+    }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let (property, violation) = type_violation(&e);
         Failure::invalid(&property, violation)
@@ -153,7 +155,7 @@ async fn create_app(
 ) -> Response {
     let endpoint = Endpoint::Create2faApplication;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: ApplicationRequest = parse(&body)?;
+        let request: ApplicationRequest = parse(endpoint, &body)?;
         // The description answers this one 201 (the template create 200).
         shared
             .two_factor
@@ -188,7 +190,7 @@ async fn update_app(
 ) -> Response {
     let endpoint = Endpoint::Update2faApplication;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: ApplicationRequest = parse(&body)?;
+        let request: ApplicationRequest = parse(endpoint, &body)?;
         shared
             .two_factor
             .update_app(&principal.account.account_id, &app, request)
@@ -224,7 +226,7 @@ async fn create_template(
 ) -> Response {
     let endpoint = Endpoint::Create2faMessageTemplate;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: CreateSmsOrVoiceMessageRequest = parse(&body)?;
+        let request: NewTemplate = parse(endpoint, &body)?;
         shared
             .two_factor
             .create_template(&principal.account.account_id, &app, request)
@@ -258,7 +260,7 @@ async fn update_template(
 ) -> Response {
     let endpoint = Endpoint::Update2faMessageTemplate;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: UpdateSmsOrVoiceMessageRequest = parse(&body)?;
+        let request: TemplateUpdate = parse(endpoint, &body)?;
         shared
             .two_factor
             .update_template(&principal.account.account_id, &app, &msg, request)
@@ -272,19 +274,27 @@ async fn update_template(
 /// Sends the PIN's SMS through the SMS store (so it is in the logs and reports) and notes
 /// the message id on the PIN.
 fn send_sms(shared: &Shared, account_id: &str, outgoing: &Outgoing, now: DateTime<Utc>) {
-    let mut message = SmsMessage::new(
-        SmsTextMessageContent::new(outgoing.text.clone()),
-        [SmsToDestination::new(outgoing.to.clone())],
-    );
-    message.sender = outgoing.sender.clone();
-    let answer = shared.sms.accept(
-        account_id,
-        SmsRequestEnvelope::new([message]),
-        now,
-        &shared.config,
-    );
-    if let Some(id) = answer.messages.first().and_then(|m| m.message_id.clone()) {
-        shared.two_factor.sent_as(&outgoing.pin_id, id);
+    let message = Message {
+        content: Content::Text(TextContent {
+            language: None,
+            text: outgoing.text.clone(),
+            transliteration: None,
+        }),
+        destinations: vec![Destination {
+            to: outgoing.to.clone(),
+            message_id: None,
+        }],
+        options: None,
+        sender: outgoing.sender.clone(),
+        webhooks: None,
+    };
+    let request = SendRequest {
+        messages: vec![message],
+        options: None,
+    };
+    let answer = shared.sms.accept(account_id, request, now, &shared.config);
+    if let Some(sent) = answer.messages.into_iter().next() {
+        shared.two_factor.sent_as(&outgoing.pin_id, sent.message_id);
     }
 }
 
@@ -298,13 +308,13 @@ fn nc_status(shared: &Shared, to: &str) -> &'static str {
     }
 }
 
-fn started(pin_id: String, to: String, nc_status: Option<&str>) -> StartAuthenticationResponse {
-    let mut answer = StartAuthenticationResponse::new();
-    answer.pin_id = Some(pin_id);
-    answer.to = Some(to);
-    answer.nc_status = nc_status.map(str::to_owned);
-    answer.sms_status = Some("MESSAGE_SENT".to_owned());
-    answer
+fn started(pin_id: String, to: String, nc_status: Option<&'static str>) -> Started {
+    Started {
+        nc_status,
+        pin_id,
+        sms_status: "MESSAGE_SENT",
+        to,
+    }
 }
 
 async fn send_pin(
@@ -317,7 +327,7 @@ async fn send_pin(
     let endpoint = Endpoint::Send2faPinCodeOverSms;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
         let nc_needed = flag(&query_pairs(&uri)?, "ncNeeded")?.unwrap_or(false);
-        let request: StartAuthenticationRequest = parse(&body)?;
+        let request: StartRequest = parse(endpoint, &body)?;
         if let Some(problem) = number_problem(&request.to) {
             return Err(Failure::invalid("to", problem));
         }
@@ -352,7 +362,7 @@ async fn resend_pin(
 ) -> Response {
     let endpoint = Endpoint::Resend2faPinCodeOverSms;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: ResendPinRequest = parse(&body)?;
+        let request: ResendRequest = parse(endpoint, &body)?;
         let account_id = &principal.account.account_id;
         let now = shared.wall();
         let outgoing = shared
@@ -374,7 +384,7 @@ async fn verify_pin(
 ) -> Response {
     let endpoint = Endpoint::Verify2faPhoneNumber;
     let result = guard(&shared, endpoint, &headers, peer).and_then(|principal| {
-        let request: VerifyPinRequest = parse(&body)?;
+        let request: VerifyRequest = parse(endpoint, &body)?;
         shared
             .two_factor
             .verify(

@@ -4,16 +4,14 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 
-use chrono::{DateTime, Utc};
-use infobip_client::two_factor::types::{
-    ApplicationConfiguration, ApplicationRequest, ApplicationResponse,
-    CreateSmsOrVoiceMessageRequest, PinType, SmsOrVoiceMessage, UpdateSmsOrVoiceMessageRequest,
-    Verification, VerificationResponse, VerifyPinResponse,
+use super::bodies::{
+    Application, ApplicationRequest, Configuration, NewTemplate, Template as Message,
+    TemplateUpdate, Verification, Verifications, Verified,
 };
-
 use super::pin::{self, Limit, DEFAULT_PIN_LENGTH, PIN_LENGTHS};
 use crate::errors::Failure;
 use crate::ids::random_hex;
+use chrono::{DateTime, Utc};
 
 /// What the answer of a template calls the PIN's place in `messageText`.
 pub(crate) const PIN_PLACEHOLDER: &str = "{{pin}}";
@@ -29,17 +27,17 @@ struct App {
     id: String,
     name: String,
     enabled: bool,
-    configuration: ApplicationConfiguration,
+    configuration: Configuration,
 }
 
 impl App {
-    fn to_api(&self) -> ApplicationResponse {
-        let mut value = ApplicationResponse::new();
-        value.application_id = Some(self.id.clone());
-        value.configuration = Some(self.configuration.clone());
-        value.enabled = Some(self.enabled);
-        value.name = Some(self.name.clone());
-        value
+    fn to_api(&self) -> Application {
+        Application {
+            application_id: self.id.clone(),
+            configuration: self.configuration.clone(),
+            enabled: self.enabled,
+            name: self.name.clone(),
+        }
     }
 
     /// The configuration's limits, read; a stored configuration was checked when it was set.
@@ -51,17 +49,16 @@ impl App {
 #[derive(Debug, Clone)]
 struct Template {
     account_id: String,
-    /// `applicationId` and `messageId` are set.
-    message: SmsOrVoiceMessage,
+    message: Message,
 }
 
 impl Template {
     fn app_id(&self) -> &str {
-        self.message.application_id.as_deref().unwrap_or_default()
+        &self.message.application_id
     }
 
     fn id(&self) -> &str {
-        self.message.message_id.as_deref().unwrap_or_default()
+        &self.message.message_id
     }
 }
 
@@ -132,9 +129,7 @@ fn take(
 }
 
 /// Checks a configuration's settings, each violation with its property path.
-pub(crate) fn configuration_problems(
-    configuration: &ApplicationConfiguration,
-) -> Vec<(String, String)> {
+pub(crate) fn configuration_problems(configuration: &Configuration) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     let at = |name: &str| format!("configuration.{name}");
     if configuration.pin_attempts < 1 {
@@ -167,11 +162,8 @@ pub(crate) fn configuration_problems(
     problems
 }
 
-fn template_problems(
-    message_text: Option<&str>,
-    pin_type: Option<&PinType>,
-    pin_length: Option<i32>,
-) -> Vec<(String, String)> {
+/// A template's rules beyond the description's (which checks `pinType`'s values).
+fn template_problems(message_text: Option<&str>, pin_length: Option<i32>) -> Vec<(String, String)> {
     let mut problems = Vec::new();
     if let Some(text) = message_text {
         if !text.contains(PIN_PLACEHOLDER) {
@@ -180,12 +172,6 @@ fn template_problems(
                 format!("must contain the PIN placeholder {PIN_PLACEHOLDER}"),
             ));
         }
-    }
-    if pin_type.is_some_and(|t| !pin::known_type(t)) {
-        problems.push((
-            "pinType".to_owned(),
-            "must be NUMERIC, ALPHA, HEX or ALPHANUMERIC".to_owned(),
-        ));
     }
     if pin_length.is_some_and(|l| !PIN_LENGTHS.contains(&l)) {
         problems.push((
@@ -249,7 +235,7 @@ impl TwoFactorStore {
 
     // ---- applications -------------------------------------------------------------------
 
-    pub fn list_apps(&self, account_id: &str) -> Vec<ApplicationResponse> {
+    pub fn list_apps(&self, account_id: &str) -> Vec<Application> {
         self.lock()
             .apps
             .iter()
@@ -262,7 +248,7 @@ impl TwoFactorStore {
         &self,
         account_id: &str,
         request: ApplicationRequest,
-    ) -> Result<ApplicationResponse, Failure> {
+    ) -> Result<Application, Failure> {
         let configuration = request.configuration.unwrap_or_default();
         let problems = configuration_problems(&configuration);
         if !problems.is_empty() {
@@ -280,7 +266,7 @@ impl TwoFactorStore {
         Ok(api)
     }
 
-    pub fn get_app(&self, account_id: &str, app_id: &str) -> Result<ApplicationResponse, Failure> {
+    pub fn get_app(&self, account_id: &str, app_id: &str) -> Result<Application, Failure> {
         self.lock()
             .apps
             .iter()
@@ -296,7 +282,7 @@ impl TwoFactorStore {
         account_id: &str,
         app_id: &str,
         request: ApplicationRequest,
-    ) -> Result<ApplicationResponse, Failure> {
+    ) -> Result<Application, Failure> {
         if let Some(configuration) = &request.configuration {
             let problems = configuration_problems(configuration);
             if !problems.is_empty() {
@@ -328,11 +314,7 @@ impl TwoFactorStore {
 
     // ---- templates ----------------------------------------------------------------------
 
-    pub fn list_templates(
-        &self,
-        account_id: &str,
-        app_id: &str,
-    ) -> Result<Vec<SmsOrVoiceMessage>, Failure> {
+    pub fn list_templates(&self, account_id: &str, app_id: &str) -> Result<Vec<Message>, Failure> {
         let inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -349,13 +331,10 @@ impl TwoFactorStore {
         &self,
         account_id: &str,
         app_id: &str,
-        request: CreateSmsOrVoiceMessageRequest,
-    ) -> Result<SmsOrVoiceMessage, Failure> {
-        let problems = template_problems(
-            Some(request.message_text.as_str()),
-            Some(&request.pin_type),
-            request.pin_length,
-        );
+        request: NewTemplate,
+    ) -> Result<Message, Failure> {
+        let settings = request.settings;
+        let problems = template_problems(Some(&request.message_text), settings.pin_length);
         let mut inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -363,19 +342,20 @@ impl TwoFactorStore {
         if !problems.is_empty() {
             return Err(Failure::violations(problems));
         }
-        let mut message = SmsOrVoiceMessage::new();
-        message.application_id = Some(app_id.to_owned());
-        message.message_id = Some(new_id());
-        message.language = request.language;
-        message.message_text = Some(request.message_text);
-        message.pin_length = Some(request.pin_length.unwrap_or(DEFAULT_PIN_LENGTH));
-        message.pin_placeholder = Some(PIN_PLACEHOLDER.to_owned());
-        message.pin_type = Some(request.pin_type);
-        message.regional = request.regional;
-        message.repeat_dtmf = request.repeat_dtmf;
-        message.sender_id = request.sender_id;
-        message.speech_rate = request.speech_rate;
-        message.voice_name = request.voice_name;
+        let message = Message {
+            application_id: app_id.to_owned(),
+            language: settings.language,
+            message_id: new_id(),
+            message_text: request.message_text,
+            pin_length: settings.pin_length.unwrap_or(DEFAULT_PIN_LENGTH),
+            pin_placeholder: PIN_PLACEHOLDER,
+            pin_type: request.pin_type,
+            regional: settings.regional,
+            repeat_dtmf: settings.repeat_dtmf,
+            sender_id: settings.sender_id,
+            speech_rate: settings.speech_rate,
+            voice_name: settings.voice_name,
+        };
         inner.templates.push(Template {
             account_id: account_id.to_owned(),
             message: message.clone(),
@@ -388,7 +368,7 @@ impl TwoFactorStore {
         account_id: &str,
         app_id: &str,
         msg_id: &str,
-    ) -> Result<SmsOrVoiceMessage, Failure> {
+    ) -> Result<Message, Failure> {
         let inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -407,13 +387,10 @@ impl TwoFactorStore {
         account_id: &str,
         app_id: &str,
         msg_id: &str,
-        request: UpdateSmsOrVoiceMessageRequest,
-    ) -> Result<SmsOrVoiceMessage, Failure> {
-        let problems = template_problems(
-            request.message_text.as_deref(),
-            request.pin_type.as_ref(),
-            request.pin_length,
-        );
+        request: TemplateUpdate,
+    ) -> Result<Message, Failure> {
+        let settings = request.settings;
+        let problems = template_problems(request.message_text.as_deref(), settings.pin_length);
         let mut inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -427,18 +404,24 @@ impl TwoFactorStore {
             return Err(Failure::violations(problems));
         }
         let message = &mut template.message;
+        if let Some(text) = request.message_text {
+            message.message_text = text;
+        }
+        if let Some(pin_type) = request.pin_type {
+            message.pin_type = pin_type;
+        }
+        if let Some(length) = settings.pin_length {
+            message.pin_length = length;
+        }
         macro_rules! replace {
             ($($field:ident),*) => {$(
-                if let Some(value) = request.$field {
-                    message.$field = Some(value);
+                if settings.$field.is_some() {
+                    message.$field = settings.$field;
                 }
             )*};
         }
         replace!(
             language,
-            message_text,
-            pin_length,
-            pin_type,
             regional,
             repeat_dtmf,
             sender_id,
@@ -475,16 +458,11 @@ impl TwoFactorStore {
                 "the application is disabled",
             ));
         }
-        let pin_type = template.pin_type.unwrap_or(PinType::Numeric);
-        let pin = pin::generate(&pin_type, template.pin_length.unwrap_or(DEFAULT_PIN_LENGTH))
+        let pin = pin::generate(template.pin_type, template.pin_length)
             .ok_or_else(|| Failure::invalid("messageId", "the template cannot make a PIN"))?;
         Self::admit_send(&mut inner, &app, request.to, now)?;
         let ttl = pin::parse_duration(&app.configuration.pin_time_to_live).unwrap_or_default();
-        let text = render(
-            template.message_text.as_deref().unwrap_or(PIN_PLACEHOLDER),
-            &pin,
-            request.placeholders,
-        );
+        let text = render(&template.message_text, &pin, request.placeholders);
         let sender = request
             .from
             .map(str::to_owned)
@@ -597,8 +575,10 @@ impl TwoFactorStore {
                 .templates
                 .iter()
                 .find(|t| t.app_id() == stored.app_id && t.id() == stored.msg_id)
-                .and_then(|t| t.message.message_text.clone())
-                .unwrap_or_else(|| PIN_PLACEHOLDER.to_owned());
+                .map_or_else(
+                    || PIN_PLACEHOLDER.to_owned(),
+                    |t| t.message.message_text.clone(),
+                );
             render(&template, &stored.pin, placeholders)
         };
         Ok(Outgoing {
@@ -623,7 +603,7 @@ impl TwoFactorStore {
         pin_id: &str,
         given: &str,
         now: DateTime<Utc>,
-    ) -> Result<VerifyPinResponse, Failure> {
+    ) -> Result<Verified, Failure> {
         let mut guard = self.lock();
         let inner = &mut *guard;
         let stored = inner
@@ -648,10 +628,7 @@ impl TwoFactorStore {
                 "the application's verifyPinLimit is reached for this number",
             )?;
         }
-        let mut answer = VerifyPinResponse::new();
-        answer.pin_id = Some(stored.pin_id.clone());
-        answer.msisdn = Some(stored.to.clone());
-        answer.verified = Some(false);
+        let mut verified = false;
         let error = if stored.attempts_left <= 0 {
             Some("NO_MORE_PIN_ATTEMPTS")
         } else if now >= stored.expires_at {
@@ -665,15 +642,19 @@ impl TwoFactorStore {
             ));
         } else if given == stored.pin {
             stored.verified_at.get_or_insert(now);
-            answer.verified = Some(true);
+            verified = true;
             None
         } else {
             stored.attempts_left -= 1;
             Some("WRONG_PIN")
         };
-        answer.pin_error = error.map(str::to_owned);
-        answer.attempts_remaining = Some(stored.attempts_left.max(0));
-        Ok(answer)
+        Ok(Verified {
+            attempts_remaining: stored.attempts_left.max(0),
+            msisdn: stored.to.clone(),
+            pin_error: error,
+            pin_id: stored.pin_id.clone(),
+            verified,
+        })
     }
 
     /// The PINs of an application sent to `msisdn`, newest first.
@@ -684,7 +665,7 @@ impl TwoFactorStore {
         msisdn: &str,
         verified: Option<bool>,
         sent: Option<bool>,
-    ) -> Result<VerificationResponse, Failure> {
+    ) -> Result<Verifications, Failure> {
         let inner = self.lock();
         if !Self::has_app(&inner, account_id, app_id) {
             return Err(no_app(app_id));
@@ -698,19 +679,16 @@ impl TwoFactorStore {
             .filter(|_| sent.is_none_or(|s| s))
             .collect();
         pins.sort_by_key(|p| std::cmp::Reverse((p.sent_at, p.seq)));
-        let mut answer = VerificationResponse::new();
-        answer.verifications = pins
+        let verifications = pins
             .into_iter()
-            .map(|p| {
-                let mut value = Verification::new();
-                value.msisdn = Some(p.to.clone());
-                value.sent_at = Some(p.sent_at.timestamp_millis());
-                value.verified = Some(p.verified_at.is_some());
-                value.verified_at = p.verified_at.map(|t| t.timestamp_millis());
-                value
+            .map(|p| Verification {
+                msisdn: p.to.clone(),
+                sent_at: p.sent_at.timestamp_millis(),
+                verified: p.verified_at.is_some(),
+                verified_at: p.verified_at.map(|t| t.timestamp_millis()),
             })
             .collect();
-        Ok(answer)
+        Ok(Verifications { verifications })
     }
 
     /// A PIN by id, in the caller's account when one is given.
