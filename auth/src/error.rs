@@ -28,6 +28,16 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+impl ConfigError {
+    /// `field` refused, for `reason`.
+    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Why credentials could not be obtained or used for a call.
 ///
 /// Every message names the cause and what to do about it, and none contains a secret.
