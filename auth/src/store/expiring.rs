@@ -78,7 +78,8 @@ impl<T: Moment> ExpiringMap<T> {
         self.entries.insert(key.to_owned(), entry);
     }
 
-    /// The value at `key` and how long it has left, as [`TokenStore::load`](super::TokenStore::load).
+    /// The value at `key` and how long it has left, as
+    /// [`TokenStore::load`](super::TokenStore::load).
     pub fn load(&self, key: &str, now: T) -> Option<Stored> {
         self.live(key, now).map(|e| Stored {
             value: e.value.clone(),

@@ -1,7 +1,7 @@
 //! Where tokens are kept when several clients, in one process or many, should share them
 //! (feature `token-store`): the [`TokenStore`] trait, its stores (memory, Redis) and the
 //! encryption of what is stored. A program can bring its own store (the `infobip` command
-//! line keeps its tokens in a file).
+//! line keeps its tokens in a file), keeping its entries in an [`ExpiringMap`].
 
 mod expiring;
 mod memory;
