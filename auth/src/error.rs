@@ -273,7 +273,7 @@ pub enum Cause {
 
 /// A request that got no usable answer, with the URL left out (it may carry a query parameter
 /// that is a secret, and the error chain would repeat it).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TransportError {
     kind: &'static str,
     error: Arc<reqwest::Error>,
@@ -319,15 +319,6 @@ impl fmt::Display for TransportError {
             Some(source) => write!(f, " ({source})"),
             None => Ok(()),
         }
-    }
-}
-
-impl fmt::Debug for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportError")
-            .field("kind", &self.kind)
-            .field("error", &self.error)
-            .finish()
     }
 }
 

@@ -67,14 +67,12 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
     let fail = |reason: String| ConfigError::new("base_url", reason);
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(fail(String::from(
-            "is empty; use your personal https://<subdomain>.api.infobip.com",
-        )));
+        return Err(fail(
+            "is empty; use your personal https://<subdomain>.api.infobip.com".into(),
+        ));
     }
     if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(fail(String::from(
-            "contains whitespace or control characters",
-        )));
+        return Err(fail("contains whitespace or control characters".into()));
     }
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_owned()
@@ -85,13 +83,13 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
         reqwest::Url::parse(&with_scheme).map_err(|e| fail(format!("is not a valid URL ({e})")))?;
     if !url.username().is_empty() || url.password().is_some() {
         // The URL is not echoed: it holds credentials.
-        return Err(fail(String::from(
-            "contains credentials; pass them to the builder's scheme method instead",
-        )));
+        return Err(fail(
+            "contains credentials; pass them to the builder's scheme method instead".into(),
+        ));
     }
     let host = url.host_str().unwrap_or_default().to_owned();
     if host.is_empty() {
-        return Err(fail(String::from("has no host")));
+        return Err(fail("has no host".into()));
     }
     match url.scheme() {
         "https" => {}
@@ -105,9 +103,9 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
         other => return Err(fail(format!("has the scheme `{other}`; use https://"))),
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(fail(String::from(
-            "has a query or fragment; give only scheme, host, port and path",
-        )));
+        return Err(fail(
+            "has a query or fragment; give only scheme, host, port and path".into(),
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }
