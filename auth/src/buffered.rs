@@ -14,6 +14,18 @@ pub(crate) struct Parts {
     pub(crate) headers: reqwest::header::HeaderMap,
 }
 
+impl Parts {
+    /// The parts of `response`.
+    pub(crate) fn of(response: &reqwest::Response) -> Self {
+        Self {
+            status: response.status(),
+            version: response.version(),
+            url: response.url().clone(),
+            headers: response.headers().clone(),
+        }
+    }
+}
+
 /// What was read of a body.
 pub(crate) enum Read {
     /// All of it.
@@ -37,12 +49,7 @@ impl Read {
 
 /// The response's parts and its body, read whole if it ends within `limit` bytes.
 pub(crate) async fn read(mut response: reqwest::Response, limit: usize) -> (Parts, Read) {
-    let parts = Parts {
-        status: response.status(),
-        version: response.version(),
-        url: response.url().clone(),
-        headers: response.headers().clone(),
-    };
+    let parts = Parts::of(&response);
     let mut read = BytesMut::new();
     loop {
         match response.chunk().await {

@@ -69,10 +69,14 @@ impl GivenCredentials {
     }
 }
 
-impl SecretInput {
-    fn from_source(source: impl SecretSource) -> Self {
-        SecretInput::From(Arc::new(source))
-    }
+/// A secret given as it is.
+fn fixed(secret: impl Into<SecretString>) -> SecretInput {
+    SecretInput::Fixed(secret.into())
+}
+
+/// A secret read from `source`.
+fn read_from(source: impl SecretSource) -> SecretInput {
+    SecretInput::From(Arc::new(source))
 }
 
 /// Builds a client whose every request is authenticated with one scheme.
@@ -208,19 +212,20 @@ impl ClientBuilder {
         }
     }
 
+    /// [`new`](Self::new) for a scheme with a username (the client ID for OAuth 2.0).
+    fn for_user(scheme: Scheme, user: impl Into<String>, secret: SecretInput) -> Self {
+        Self::new(scheme, Some(user.into()), secret)
+    }
+
     /// HTTP Basic: `Authorization: Basic base64(username:password)` on every request.
     /// Simple, but the password travels with each call.
     pub fn basic(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        Self::new(
-            Scheme::Basic,
-            Some(username.into()),
-            SecretInput::Fixed(password.into()),
-        )
+        Self::for_user(Scheme::Basic, username, fixed(password))
     }
 
     /// API key: `Authorization: App <key>`. Cannot call the API key management operations.
     pub fn api_key(key: impl Into<SecretString>) -> Self {
-        Self::new(Scheme::ApiKeyHeader, None, SecretInput::Fixed(key.into()))
+        Self::new(Scheme::ApiKeyHeader, None, fixed(key))
     }
 
     /// The scheme these credentials authenticate with.
@@ -233,63 +238,40 @@ impl ClientBuilder {
     /// [`secret_check_interval`](Self::secret_check_interval) and after a 401: a rotated key
     /// takes effect without a restart.
     pub fn api_key_from(source: impl SecretSource) -> Self {
-        Self::new(Scheme::ApiKeyHeader, None, SecretInput::from_source(source))
+        Self::new(Scheme::ApiKeyHeader, None, read_from(source))
     }
 
     /// [`basic`](Self::basic) with the password read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does.
     pub fn basic_from(username: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(
-            Scheme::Basic,
-            Some(username.into()),
-            SecretInput::from_source(source),
-        )
+        Self::for_user(Scheme::Basic, username, read_from(source))
     }
 
     /// [`ibsso`](Self::ibsso) with the password read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does; when it changes, the session obtained with
     /// the old one is ended and the next call logs in with the new one.
     pub fn ibsso_from(username: impl Into<String>, source: impl SecretSource) -> Self {
-        let user = Some(username.into());
-        Self::new(
-            Scheme::IbssoTokenHeader,
-            user,
-            SecretInput::from_source(source),
-        )
+        Self::for_user(Scheme::IbssoTokenHeader, username, read_from(source))
     }
 
     /// [`oauth2`](Self::oauth2) with the client secret read from `source`, and read again as
     /// [`api_key_from`](Self::api_key_from) does; when it changes, the token obtained with the
     /// old one is dropped and the next call fetches one with the new one.
     pub fn oauth2_from(client_id: impl Into<String>, source: impl SecretSource) -> Self {
-        Self::new(
-            Scheme::OAuth2,
-            Some(client_id.into()),
-            SecretInput::from_source(source),
-        )
+        Self::for_user(Scheme::OAuth2, client_id, read_from(source))
     }
 
     /// IBSSO session: logs in on first use, sends `Authorization: IBSSO <token>`, logs in
     /// again when the session idles out or is rejected. End it with
     /// [`ClientExt::logout`](crate::ClientExt::logout).
     pub fn ibsso(username: impl Into<String>, password: impl Into<SecretString>) -> Self {
-        let user = Some(username.into());
-        Self::new(
-            Scheme::IbssoTokenHeader,
-            user,
-            SecretInput::Fixed(password.into()),
-        )
+        Self::for_user(Scheme::IbssoTokenHeader, username, fixed(password))
     }
 
     /// OAuth 2.0 client credentials (the account's username and password): fetches a token on
     /// first use, sends `Authorization: Bearer <token>`, renews it before it expires.
     pub fn oauth2(client_id: impl Into<String>, client_secret: impl Into<SecretString>) -> Self {
-        let user = Some(client_id.into());
-        Self::new(
-            Scheme::OAuth2,
-            user,
-            SecretInput::Fixed(client_secret.into()),
-        )
+        Self::for_user(Scheme::OAuth2, client_id, fixed(client_secret))
     }
 
     /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`, or the legacy
@@ -493,20 +475,20 @@ impl ClientBuilder {
     /// Validates everything and returns the base URL, the HTTP client and the authenticator
     /// that every product client of this connection shares.
     fn build_parts(mut self) -> Result<(String, reqwest::Client, InfobipAuth), ConfigError> {
-        let base_url = normalize_base_url(self.base_url.as_deref().ok_or(ConfigError {
-            field: "base_url",
-            reason: String::from(
-                "is not set; use your personal https://<subdomain>.api.infobip.com",
-            ),
-        })?)?;
+        let base_url = normalize_base_url(self.base_url.as_deref().ok_or(ConfigError::new(
+            "base_url",
+            "is not set; use your personal https://<subdomain>.api.infobip.com",
+        ))?)?;
         self.check_durations()?;
         let scheme = self.credentials.scheme;
         #[cfg(feature = "token-store")]
         let shares = self.sharing.store.is_some() && self.credentials.renews();
         #[cfg(not(feature = "token-store"))]
         let shares = false;
-        let http = self.take_http_client()?;
         let login_http = login_client(self.timeout, self.connect_timeout)?;
+        // Without a client of the caller's, product calls go through the login client (the
+        // builder's timeouts, no redirects), sharing its connections.
+        let http = self.http.take().unwrap_or_else(|| login_http.clone());
         #[cfg(feature = "token-store")]
         let fleet_settings = self.fleet_settings();
         let read_timeout = self.secret_read_timeout;
@@ -556,12 +538,10 @@ impl ClientBuilder {
             }
             Scheme::IbssoTokenHeader => {
                 if shares && self.unsafe_session == Some(false) {
-                    return Err(ConfigError {
-                        field: "unsafe_session",
-                        reason: String::from(
-                            "is off, but a session in a shared token store is used from many hosts and must not be bound to one IP address; remove unsafe_session(false)",
-                        ),
-                    });
+                    return Err(ConfigError::new(
+                        "unsafe_session",
+                        "is off, but a session in a shared token store is used from many hosts and must not be bound to one IP address; remove unsafe_session(false)",
+                    ));
                 }
                 let credentials = UserCredentials::new(("username", user), ("password", secret))?;
                 let idle = self.session_idle_timeout;
@@ -616,25 +596,6 @@ impl ClientBuilder {
         Ok((base_url, http, auth(header_source, rotation)))
     }
 
-    /// The client for ordinary calls: the one configured, or one with the timeouts.
-    fn take_http_client(&mut self) -> Result<reqwest::Client, ConfigError> {
-        let http = match self.http.take() {
-            Some(http) => http,
-            None => reqwest::Client::builder()
-                .timeout(self.timeout)
-                .connect_timeout(self.connect_timeout)
-                // A redirect would carry the request's credentials (a query parameter, a
-                // body) wherever it points; Infobip's API does not redirect.
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| ConfigError {
-                    field: "http_client",
-                    reason: format!("the HTTP client could not be created ({e})"),
-                })?,
-        };
-        Ok(http)
-    }
-
     fn check_durations(&self) -> Result<(), ConfigError> {
         for (field, policy) in [
             ("retry_policy", &self.retry),
@@ -642,27 +603,23 @@ impl ClientBuilder {
             ("write_retry", &self.write_retry),
         ] {
             if policy.max_attempts == 0 {
-                return Err(ConfigError {
+                return Err(ConfigError::new(
                     field,
-                    reason: String::from(
-                        "max_attempts is 0; it counts the first request, so use 1 or more",
-                    ),
-                });
+                    "max_attempts is 0; it counts the first request, so use 1 or more",
+                ));
             }
         }
         if self.secret_read_timeout.is_zero() {
-            return Err(ConfigError {
-                field: "secret_read_timeout",
-                reason: String::from(
-                    "is zero; no secret source could ever be read in time, so use a few seconds",
-                ),
-            });
+            return Err(ConfigError::new(
+                "secret_read_timeout",
+                "is zero; no secret source could ever be read in time, so use a few seconds",
+            ));
         }
         if self.session_idle_timeout.is_zero() {
-            return Err(ConfigError {
-                field: "session_idle_timeout",
-                reason: String::from("is zero; a session would expire before its first use"),
-            });
+            return Err(ConfigError::new(
+                "session_idle_timeout",
+                "is zero; a session would expire before its first use",
+            ));
         }
         #[cfg(feature = "token-store")]
         self.check_sharing()?;
@@ -681,22 +638,19 @@ impl ClientBuilder {
         }
         for (field, value) in [("store_lease", *lease), ("store_timeout", *timeout)] {
             if value.is_zero() {
-                return Err(ConfigError {
-                    field,
-                    reason: String::from("is zero"),
-                });
+                return Err(ConfigError::new(field, "is zero"));
             }
         }
         // The holder renews its lease every third of it, and a renewal may take a whole
         // store timeout: a shorter lease would lapse while its holder is alive and working.
         if *lease < timeout.saturating_mul(3) {
-            return Err(ConfigError {
-                field: "store_lease",
-                reason: format!(
+            return Err(ConfigError::new(
+                "store_lease",
+                format!(
                     "is {lease:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
                     timeout.saturating_mul(3)
                 ),
-            });
+            ));
         }
         Ok(())
     }
@@ -752,10 +706,8 @@ fn open_redis_cluster(_: &[SecretString], _: Duration) -> Result<Arc<dyn TokenSt
 
 #[cfg(not(feature = "redis"))]
 pub(crate) fn no_redis() -> ConfigError {
-    ConfigError {
-        field: "token_store",
-        reason: String::from(
-            "is a Redis URL, but this build has no Redis support; enable the infobip-auth crate's `redis` feature",
-        ),
-    }
+    ConfigError::new(
+        "token_store",
+        "is a Redis URL, but this build has no Redis support; enable the infobip-auth crate's `redis` feature",
+    )
 }

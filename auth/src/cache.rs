@@ -63,6 +63,35 @@ impl Inner {
             cause: Box::new(remembered.error.clone()),
         })
     }
+
+    /// Remembers `error` as the latest of the failed logins in a row; returns the pause it
+    /// earns, during which no login starts.
+    fn remember(&self, error: &AuthError, now: Instant) -> Duration {
+        let mut failure = self.failure();
+        let streak = failure.as_ref().map_or(0, |r| r.streak) + 1;
+        let pause = self.cooldown.pause(error, streak);
+        let until = later(now, pause);
+        let error = error.clone();
+        *failure = Some(Remembered {
+            error,
+            until,
+            streak,
+        });
+        pause
+    }
+
+    /// The lease of the next fetch, announced in the free `slot`.
+    fn lease(self: &Arc<Self>, slot: &mut Option<watch::Receiver<Shared>>) -> Lease {
+        let (tx, rx) = watch::channel(None);
+        *slot = Some(rx);
+        Lease {
+            inner: self.clone(),
+            tx,
+            previous: self.current.load_full(),
+            completed: false,
+            generation: self.generation.load(Ordering::Relaxed),
+        }
+    }
 }
 
 /// The right, and the duty, to obtain the next token (or to end the current one): held by
@@ -137,15 +166,7 @@ impl Lease {
                 Ok(token)
             }
             Err(error) => {
-                let mut failure = inner.failure();
-                let streak = failure.as_ref().map_or(0, |r| r.streak) + 1;
-                let pause = inner.cooldown.pause(&error, streak);
-                *failure = Some(Remembered {
-                    error: error.clone(),
-                    until: later(now, pause),
-                    streak,
-                });
-                drop(failure);
+                let pause = inner.remember(&error, now);
                 tracing::warn!(
                     error = %error,
                     pause_ms = millis(pause),
@@ -261,15 +282,7 @@ impl TokenCache {
     /// Remembers `error` as a failed login: no login starts until its pause is over.
     pub(crate) fn remember(&self, error: AuthError) {
         let _slot = self.0.slot();
-        let mut failure = self.0.failure();
-        let streak = failure.as_ref().map_or(0, |r| r.streak) + 1;
-        let pause = self.0.cooldown.pause(&error, streak);
-        let until = later(self.0.clock.now(), pause);
-        *failure = Some(Remembered {
-            error,
-            until,
-            streak,
-        });
+        self.0.remember(&error, self.0.clock.now());
     }
 
     /// Forgets a remembered login failure: the next call that needs a token logs in at once.
@@ -295,17 +308,7 @@ impl TokenCache {
                 let mut slot = inner.slot();
                 match &*slot {
                     Some(rx) => rx.clone(),
-                    None => {
-                        let (tx, rx) = watch::channel(None);
-                        *slot = Some(rx);
-                        return Lease {
-                            inner: inner.clone(),
-                            tx,
-                            previous: inner.current.load_full(),
-                            completed: false,
-                            generation: inner.generation.load(Ordering::Relaxed),
-                        };
-                    }
+                    None => return inner.lease(&mut slot),
                 }
             };
             let mut rx = rx;
@@ -352,16 +355,8 @@ impl TokenCache {
                         if let Some(error) = inner.cooling_down(now) {
                             return usable.ok_or(error);
                         }
-                        let (tx, rx) = watch::channel(None);
-                        *slot = Some(rx.clone());
-                        let lease = Lease {
-                            inner: inner.clone(),
-                            tx,
-                            previous: inner.current.load_full(),
-                            completed: false,
-                            generation: inner.generation.load(Ordering::Relaxed),
-                        };
-                        (rx, Some(lease))
+                        let lease = inner.lease(&mut slot);
+                        (lease.tx.subscribe(), Some(lease))
                     }
                 }
             };

@@ -60,9 +60,44 @@ impl Clock for SystemClock {
 /// `at + by`, without overflowing `Instant` on a huge duration (a century is forever enough).
 pub(crate) fn later(at: Instant, by: Duration) -> Instant {
     at.checked_add(by)
-        .or_else(|| at.checked_add(Duration::from_secs(100 * 365 * 24 * 3600)))
+        .or_else(|| at.checked_add(CENTURY))
         .unwrap_or(at)
 }
+
+/// A point in time an expiry is kept in: [`Instant`] within one process, [`SystemTime`] for
+/// expiries other processes read (they share no monotonic clock).
+pub trait Moment: Copy + Ord + fmt::Debug + Send + Sync + 'static {
+    /// `self + by`, saturating: a huge duration means "for as long as anyone will look".
+    fn after(self, by: Duration) -> Self;
+
+    /// How long from `self` until `until`; zero once it has passed.
+    fn until(self, until: Self) -> Duration;
+}
+
+impl Moment for Instant {
+    fn after(self, by: Duration) -> Self {
+        later(self, by)
+    }
+
+    fn until(self, until: Self) -> Duration {
+        until.saturating_duration_since(self)
+    }
+}
+
+impl Moment for SystemTime {
+    fn after(self, by: Duration) -> Self {
+        self.checked_add(by)
+            .or_else(|| self.checked_add(CENTURY))
+            .unwrap_or(self)
+    }
+
+    fn until(self, until: Self) -> Duration {
+        until.duration_since(self).unwrap_or(Duration::ZERO)
+    }
+}
+
+/// As good as forever for an expiry, and small enough to add to any time a clock gives.
+const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// `duration` in whole milliseconds, saturating: for logs, and for other processes.
 pub(crate) fn millis(duration: Duration) -> u64 {
@@ -74,4 +109,10 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, millis)
+}
+
+/// The time [`epoch_millis`] gave `millis` for (saturating, as [`Moment::after`] does).
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
+pub(crate) fn from_epoch_millis(millis: u64) -> SystemTime {
+    SystemTime::UNIX_EPOCH.after(Duration::from_millis(millis))
 }

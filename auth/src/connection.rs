@@ -63,10 +63,8 @@ impl Infobip {
         authenticator: InfobipAuth,
         clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
-        let origin = reqwest::Url::parse(&base_url).map_err(|e| ConfigError {
-            field: "base_url",
-            reason: format!("is not a valid URL ({e})"),
-        })?;
+        let origin = reqwest::Url::parse(&base_url)
+            .map_err(|e| ConfigError::new("base_url", format!("is not a valid URL ({e})")))?;
         let authenticator = Arc::new(authenticator);
         let auth = Auth::from_arc(authenticator.clone());
         Ok(Self(Arc::new(Parts {

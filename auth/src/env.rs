@@ -52,22 +52,16 @@ impl ClientBuilder {
     pub fn from_env_with(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &'static str| lookup(name).filter(|v| !v.is_empty());
         let require = |name: &'static str, why: &str| {
-            get(name).ok_or_else(|| ConfigError {
-                field: name,
-                reason: format!("is not set; it is needed {why}"),
-            })
+            get(name)
+                .ok_or_else(|| ConfigError::new(name, format!("is not set; it is needed {why}")))
         };
         let scheme = match get(AUTH) {
             Some(s) => s.to_ascii_lowercase(),
             None if get(API_KEY).is_some() => String::from("api-key"),
-            None => {
-                return Err(ConfigError {
-                    field: AUTH,
-                    reason: String::from(
-                        "is not set; set it to basic, api-key, ibsso or oauth2 (or set INFOBIP_API_KEY)",
-                    ),
-                })
-            }
+            None => return Err(ConfigError::new(
+                AUTH,
+                "is not set; set it to basic, api-key, ibsso or oauth2 (or set INFOBIP_API_KEY)",
+            )),
         };
         let builder = match scheme.as_str() {
             "basic" => Self::basic(
@@ -88,14 +82,12 @@ impl ClientBuilder {
                 })?,
             ),
             _ => {
-                return Err(ConfigError {
-                    field: AUTH,
-                    // Not quoted: a key pasted into the wrong variable would be printed.
-                    reason: String::from(
-                        "is none of basic, api-key, ibsso or oauth2 (its value is not shown: it \
-                         could be a secret pasted into the wrong variable)",
-                    ),
-                });
+                // Not quoted: a key pasted into the wrong variable would be printed.
+                return Err(ConfigError::new(
+                    AUTH,
+                    "is none of basic, api-key, ibsso or oauth2 (its value is not shown: it \
+                     could be a secret pasted into the wrong variable)",
+                ));
             }
         };
         let builder = builder.base_url(require(BASE_URL, "always")?);
@@ -126,12 +118,10 @@ fn with_env_store(
     let (why, store) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
         (None, None) => return Ok(builder),
         (Some(_), Some(_)) => {
-            return Err(ConfigError {
-                field: TOKEN_STORE_CLUSTER,
-                reason: String::from(
-                    "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
-                ),
-            })
+            return Err(ConfigError::new(
+                TOKEN_STORE_CLUSTER,
+                "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
+            ))
         }
         (Some(url), None) => (
             "with INFOBIP_TOKEN_STORE, to encrypt the tokens in it",
@@ -142,11 +132,8 @@ fn with_env_store(
             StoreUrls::Cluster(cluster_nodes(&nodes)?),
         ),
     };
-    let key =
-        EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, why)?).map_err(|e| ConfigError {
-            field: TOKEN_STORE_KEY,
-            reason: e.reason,
-        })?;
+    let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, why)?)
+        .map_err(|e| ConfigError::new(TOKEN_STORE_KEY, e.reason))?;
     Ok(builder.with_store(match store {
         StoreUrls::One(url) => StoreChoice::RedisUrl(SecretString::from(url), key),
         StoreUrls::Cluster(nodes) => StoreChoice::RedisCluster(nodes, key),
@@ -165,14 +152,14 @@ enum StoreUrls {
 fn cluster_nodes(value: &str) -> Result<Vec<SecretString>, ConfigError> {
     let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
     if let Some(empty) = nodes.iter().position(|url| url.is_empty()) {
-        return Err(ConfigError {
-            field: TOKEN_STORE_CLUSTER,
-            reason: format!(
+        return Err(ConfigError::new(
+            TOKEN_STORE_CLUSTER,
+            format!(
                 "has an empty node URL (item {} of {}); separate the URLs with single commas, with none at either end",
                 empty + 1,
                 nodes.len()
             ),
-        });
+        ));
     }
     Ok(nodes.into_iter().map(SecretString::from).collect())
 }

@@ -28,6 +28,16 @@ pub struct ConfigError {
     pub reason: String,
 }
 
+impl ConfigError {
+    /// `field` refused, for `reason`.
+    pub(crate) fn new(field: &'static str, reason: impl Into<String>) -> Self {
+        Self {
+            field,
+            reason: reason.into(),
+        }
+    }
+}
+
 /// Why credentials could not be obtained or used for a call.
 ///
 /// Every message names the cause and what to do about it, and none contains a secret.
@@ -263,7 +273,7 @@ pub enum Cause {
 
 /// A request that got no usable answer, with the URL left out (it may carry a query parameter
 /// that is a secret, and the error chain would repeat it).
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct TransportError {
     kind: &'static str,
     error: Arc<reqwest::Error>,
@@ -309,15 +319,6 @@ impl fmt::Display for TransportError {
             Some(source) => write!(f, " ({source})"),
             None => Ok(()),
         }
-    }
-}
-
-impl fmt::Debug for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("TransportError")
-            .field("kind", &self.kind)
-            .field("error", &self.error)
-            .finish()
     }
 }
 

@@ -276,10 +276,8 @@ impl Fleet {
                 // Shared, so that neither this process nor the rest of the fleet repeats the
                 // same failing requests one after another.
                 if current {
-                    if let Err(store_error) = self.record_failure(keys, &error, pause(&error)).await
-                    {
-                        self.warn(&store_error);
-                    }
+                    self.or_warn(self.record_failure(keys, &error, pause(&error)))
+                        .await;
                 }
                 match fallback {
                     // Without a token of its own, this process serves the stored one; with
@@ -292,10 +290,8 @@ impl Fleet {
                 }
             }
         };
-        if let Err(error) = self.unlock(keys).await {
-            // Its lease runs out on its own.
-            self.warn(&error);
-        }
+        // On failure, its lease runs out on its own.
+        self.or_warn(self.unlock(keys)).await;
         result
     }
 
@@ -525,17 +521,14 @@ impl Fleet {
     /// Removes the shared failure, so that the fleet logs in again at once.
     async fn clear_failure(&self) {
         let keys = self.keys();
-        let result = async {
+        self.or_warn(async {
             if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
                 let removed = self.store.remove_if(&keys.failed, &stored.value);
                 self.bounded(removed).await?;
             }
             Ok(())
-        }
+        })
         .await;
-        if let Err(error) = result {
-            self.warn(&error);
-        }
     }
 
     /// The valid token in the store, fresh or not (for a logout from a process that does
@@ -554,17 +547,14 @@ impl Fleet {
     /// it was logged out), so that no other process picks it up.
     async fn discard(&self, used: &HeaderValue) {
         let keys = self.keys();
-        let result = async {
+        self.or_warn(async {
             if let Some(sealed) = self.stored_as(&keys, used).await? {
                 self.bounded(self.store.remove_if(&keys.entry, &sealed))
                     .await?;
             }
             Ok(())
-        }
+        })
         .await;
-        if let Err(error) = result {
-            self.warn(&error);
-        }
     }
 
     /// The stored value, if it holds the token sent as `header` (what a compare-and-delete
@@ -606,17 +596,14 @@ impl Fleet {
         let header = header.clone();
         tokio::spawn(async move {
             let keys = this.keys();
-            let result = async {
+            this.or_warn(async {
                 if let Some(sealed) = this.stored_as(&keys, &header).await? {
                     this.bounded(this.store.extend_if(&keys.entry, &sealed, keep_alive.ttl))
                         .await?;
                 }
                 Ok(())
-            }
+            })
             .await;
-            if let Err(error) = result {
-                this.warn(&error);
-            }
         });
     }
 
@@ -650,6 +637,13 @@ impl Fleet {
                     self.settings.timeout
                 )))
             })
+    }
+
+    /// Runs a store step that may fail: the process carries on without it, with a warning.
+    async fn or_warn(&self, step: impl Future<Output = Result<(), StoreError>>) {
+        if let Err(error) = step.await {
+            self.warn(&error);
+        }
     }
 
     fn warn(&self, error: &StoreError) {

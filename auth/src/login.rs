@@ -60,9 +60,11 @@ pub(crate) fn login_client(
         .connect_timeout(connect_timeout)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .map_err(|e| crate::error::ConfigError {
-            field: "http_client",
-            reason: format!("the HTTP client for logins could not be created ({e})"),
+        .map_err(|e| {
+            crate::error::ConfigError::new(
+                "http_client",
+                format!("the HTTP client could not be created ({e})"),
+            )
         })
 }
 

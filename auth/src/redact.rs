@@ -42,12 +42,8 @@ pub(crate) async fn response(
 /// untouched.
 fn streamed(response: reqwest::Response) -> reqwest::Response {
     let echoed = url_secret_values(response.url());
-    let mut parts = crate::buffered::Parts {
-        status: response.status(),
-        version: response.version(),
-        url: redacted_url(response.url()),
-        headers: response.headers().clone(),
-    };
+    let mut parts = crate::buffered::Parts::of(&response);
+    parts.url = redacted_url(response.url());
     scrub_headers(&mut parts.headers, &echoed);
     let body = reqwest::Body::wrap_stream(response.bytes_stream());
     crate::buffered::rebuild(parts, body)
@@ -117,12 +113,8 @@ async fn error_answer(
     url: reqwest::Url,
     echoed: &[String],
 ) -> reqwest::Response {
-    let mut parts = crate::buffered::Parts {
-        status: response.status(),
-        version: response.version(),
-        url,
-        headers: response.headers().clone(),
-    };
+    let mut parts = crate::buffered::Parts::of(&response);
+    parts.url = url;
     scrub_headers(&mut parts.headers, echoed);
     let longest = echoed.iter().map(String::len).max().unwrap_or(0);
     let limit = infobip_client::Error::ERROR_BODY_LIMIT + longest;

@@ -239,10 +239,7 @@ pub(crate) fn read_at_connect(
     source: &Arc<dyn SecretSource>,
     timeout: Duration,
 ) -> Result<SecretString, ConfigError> {
-    let failed = |reason: String| ConfigError {
-        field: "secret_source",
-        reason,
-    };
+    let failed = |reason: String| ConfigError::new("secret_source", reason);
     let (sender, outcome) = std::sync::mpsc::sync_channel(1);
     spawn_read(source.clone(), move |read| {
         // The caller may have stopped waiting: nobody to tell.

@@ -10,16 +10,13 @@ use crate::error::ConfigError;
 
 pub(crate) fn check_username(field: &'static str, value: &str) -> Result<(), ConfigError> {
     if value.trim().is_empty() {
-        return Err(ConfigError {
-            field,
-            reason: String::from("is empty"),
-        });
+        return Err(ConfigError::new(field, "is empty"));
     }
     if value.chars().any(char::is_control) {
-        return Err(ConfigError {
+        return Err(ConfigError::new(
             field,
-            reason: String::from("contains a control character (such as a newline or tab)"),
-        });
+            "contains a control character (such as a newline or tab)",
+        ));
     }
     Ok(())
 }
@@ -40,10 +37,7 @@ pub(crate) fn check_secret(
     } else {
         return Ok(());
     };
-    Err(ConfigError {
-        field,
-        reason: reason.to_owned(),
-    })
+    Err(ConfigError::new(field, reason))
 }
 
 /// `<prefix> <value>` as a header value that `Debug` and HTTP/2 header compression treat as
@@ -54,12 +48,10 @@ pub(crate) fn sensitive_header(
     value: &str,
 ) -> Result<HeaderValue, ConfigError> {
     let invalid = || {
-        ConfigError {
-        field,
-        reason: String::from(
+        ConfigError::new(
+            field,
             "contains characters that cannot be sent in an HTTP header (only visible ASCII is allowed)",
-        ),
-    }
+        )
     };
     // HTTP tolerates other bytes as "obs-text", but servers and proxies mangle them.
     if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
@@ -72,20 +64,15 @@ pub(crate) fn sensitive_header(
 
 /// Applies the base URL rules of Infobip's own clients; the result has no trailing slash.
 pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
-    let fail = |reason: String| ConfigError {
-        field: "base_url",
-        reason,
-    };
+    let fail = |reason: String| ConfigError::new("base_url", reason);
     let trimmed = input.trim();
     if trimmed.is_empty() {
-        return Err(fail(String::from(
-            "is empty; use your personal https://<subdomain>.api.infobip.com",
-        )));
+        return Err(fail(
+            "is empty; use your personal https://<subdomain>.api.infobip.com".into(),
+        ));
     }
     if trimmed.chars().any(|c| c.is_control() || c.is_whitespace()) {
-        return Err(fail(String::from(
-            "contains whitespace or control characters",
-        )));
+        return Err(fail("contains whitespace or control characters".into()));
     }
     let with_scheme = if trimmed.contains("://") {
         trimmed.to_owned()
@@ -96,13 +83,13 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
         reqwest::Url::parse(&with_scheme).map_err(|e| fail(format!("is not a valid URL ({e})")))?;
     if !url.username().is_empty() || url.password().is_some() {
         // The URL is not echoed: it holds credentials.
-        return Err(fail(String::from(
-            "contains credentials; pass them to the builder's scheme method instead",
-        )));
+        return Err(fail(
+            "contains credentials; pass them to the builder's scheme method instead".into(),
+        ));
     }
     let host = url.host_str().unwrap_or_default().to_owned();
     if host.is_empty() {
-        return Err(fail(String::from("has no host")));
+        return Err(fail("has no host".into()));
     }
     match url.scheme() {
         "https" => {}
@@ -116,9 +103,9 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
         other => return Err(fail(format!("has the scheme `{other}`; use https://"))),
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(fail(String::from(
-            "has a query or fragment; give only scheme, host, port and path",
-        )));
+        return Err(fail(
+            "has a query or fragment; give only scheme, host, port and path".into(),
+        ));
     }
     Ok(url.as_str().trim_end_matches('/').to_owned())
 }

@@ -1,17 +1,15 @@
 //! The file store: tokens kept between runs of the command line, shared by every `infobip`
 //! process of the user that opens the file; and the key that seals it, in a private file.
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::fs::File;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
-use base64::Engine as _;
 use infobip_auth::error::ConfigError;
-use infobip_auth::store::{EncryptionKey, StoreError, Stored, TokenStore};
+use infobip_auth::store::{EncryptionKey, ExpiringMap, StoreError, Stored, TokenStore};
 use infobip_client::BoxFuture;
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
@@ -77,27 +75,10 @@ impl fmt::Debug for FileStore {
     }
 }
 
-/// The file's content once opened: each key's value (base64) and when it expires.
-#[derive(Default, Serialize, Deserialize)]
+/// The file's content once opened: each key's value and when it expires.
+#[derive(Default, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Contents {
-    entries: BTreeMap<String, Entry>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Entry {
-    value: String,
-    /// Milliseconds since the Unix epoch.
-    expires_at_ms: u64,
-}
-
-impl Entry {
-    /// `value`, kept for `ttl` from `now_ms`.
-    fn new(value: String, now_ms: u64, ttl: Duration) -> Self {
-        Self {
-            value,
-            expires_at_ms: deadline_ms(now_ms, ttl),
-        }
-    }
+    entries: ExpiringMap<SystemTime>,
 }
 
 impl FileStore {
@@ -141,19 +122,18 @@ impl FileStore {
     /// Deletes `key`, whatever it holds; returns whether it was there. How a command line's
     /// `logout` forgets a token that has no logout of its own (an OAuth token).
     pub fn remove(&self, key: &str) -> Result<bool, StoreError> {
-        self.inner
-            .update(|entries, _| entries.remove(key).is_some())
+        self.inner.update(|map, now| map.remove(key, now))
     }
 
-    /// Runs `f` on the live entries in a blocking task, so that waiting for another process's
-    /// lock never holds up the async runtime.
+    /// Applies `rule` in a blocking task, so that waiting for another process's lock never
+    /// holds up the async runtime.
     fn with<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut BTreeMap<String, Entry>, u64) -> T + Send + 'static,
+        rule: impl FnOnce(&mut ExpiringMap<SystemTime>, SystemTime) -> T + Send + 'static,
     ) -> BoxFuture<'static, Result<T, StoreError>> {
         let inner = self.inner.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || inner.update(f))
+            tokio::task::spawn_blocking(move || inner.update(rule))
                 .await
                 .map_err(|e| StoreError::new(format!("the file store's task failed ({e})")))?
         })
@@ -161,11 +141,11 @@ impl FileStore {
 }
 
 impl Inner {
-    /// One atomic step: lock, read, let `f` change the entries, write them back if they
+    /// One atomic step: lock, read, sweep, apply `rule`, write the entries back if they
     /// changed, unlock.
     fn update<T>(
         &self,
-        f: impl FnOnce(&mut BTreeMap<String, Entry>, u64) -> T,
+        rule: impl FnOnce(&mut ExpiringMap<SystemTime>, SystemTime) -> T,
     ) -> Result<T, StoreError> {
         let lock = private_files::options()
             .read(true)
@@ -175,15 +155,12 @@ impl Inner {
             .open(&self.lock_path)
             .map_err(|e| self.failed("cannot open the lock file", &e))?;
         self.wait_for(&lock)?;
-        let now = now_ms();
-        let (mut contents, mut changed) = self.read()?;
-        let before = contents.entries.len();
-        contents.entries.retain(|_, e| e.expires_at_ms > now);
-        changed |= contents.entries.len() != before;
-        let snapshot = fingerprint(&contents);
-        let result = f(&mut contents.entries, now);
-        changed |= fingerprint(&contents) != snapshot;
-        if changed {
+        let now = SystemTime::now();
+        let (mut contents, unreadable) = self.read()?;
+        let swept = contents.entries.sweep(now);
+        let before = contents.clone();
+        let result = rule(&mut contents.entries, now);
+        if unreadable || swept || contents != before {
             self.write(&contents)?;
         }
         // Closing the lock file releases the lock.
@@ -264,40 +241,6 @@ impl Inner {
     }
 }
 
-/// Enough to tell whether an update changed anything.
-fn fingerprint(contents: &Contents) -> Vec<(String, String, u64)> {
-    contents
-        .entries
-        .iter()
-        .map(|(k, e)| (k.clone(), e.value.clone(), e.expires_at_ms))
-        .collect()
-}
-
-fn now_ms() -> u64 {
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or(Duration::ZERO);
-    u64::try_from(since.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn deadline_ms(now: u64, ttl: Duration) -> u64 {
-    now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX))
-}
-
-fn encode(value: &[u8]) -> String {
-    base64::engine::general_purpose::STANDARD.encode(value)
-}
-
-fn decode(entry: &Entry) -> Option<Vec<u8>> {
-    base64::engine::general_purpose::STANDARD
-        .decode(&entry.value)
-        .ok()
-}
-
-fn holds(entry: Option<&Entry>, expected: &[u8]) -> bool {
-    entry.and_then(decode).is_some_and(|v| v == expected)
-}
-
 /// `path` with `suffix` added to its file name.
 fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.file_name().unwrap_or_default().to_os_string();
@@ -308,14 +251,7 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
 impl TokenStore for FileStore {
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>> {
         let key = key.to_owned();
-        self.with(move |entries, now| {
-            entries.get(&key).and_then(|e| {
-                Some(Stored {
-                    value: decode(e)?,
-                    ttl: Some(Duration::from_millis(e.expires_at_ms.saturating_sub(now))),
-                })
-            })
-        })
+        self.with(move |map, now| map.load(&key, now))
     }
 
     fn insert_if_absent<'a>(
@@ -324,14 +260,8 @@ impl TokenStore for FileStore {
         value: &'a [u8],
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let (key, value) = (key.to_owned(), encode(value));
-        self.with(move |entries, now| {
-            if entries.contains_key(&key) {
-                return false;
-            }
-            entries.insert(key, Entry::new(value, now, ttl));
-            true
-        })
+        let (key, value) = (key.to_owned(), value.to_vec());
+        self.with(move |map, now| map.insert_if_absent(&key, &value, ttl, now))
     }
 
     fn save_if<'a>(
@@ -343,14 +273,7 @@ impl TokenStore for FileStore {
         expected: &'a [u8],
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (key, guard, expected) = (key.to_owned(), guard.to_owned(), expected.to_vec());
-        let value = encode(&value);
-        self.with(move |entries, now| {
-            if !holds(entries.get(&guard), &expected) {
-                return false;
-            }
-            entries.insert(key, Entry::new(value, now, ttl));
-            true
-        })
+        self.with(move |map, now| map.save_if(&key, value, ttl, &guard, &expected, now))
     }
 
     fn remove_if<'a>(
@@ -359,13 +282,7 @@ impl TokenStore for FileStore {
         expected: &'a [u8],
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (key, expected) = (key.to_owned(), expected.to_vec());
-        self.with(move |entries, _| {
-            let matches = holds(entries.get(&key), &expected);
-            if matches {
-                entries.remove(&key);
-            }
-            matches
-        })
+        self.with(move |map, now| map.remove_if(&key, &expected, now))
     }
 
     fn extend_if<'a>(
@@ -375,15 +292,7 @@ impl TokenStore for FileStore {
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (key, expected) = (key.to_owned(), expected.to_vec());
-        self.with(move |entries, now| {
-            if !holds(entries.get(&key), &expected) {
-                return false;
-            }
-            if let Some(entry) = entries.get_mut(&key) {
-                entry.expires_at_ms = deadline_ms(now, ttl);
-            }
-            true
-        })
+        self.with(move |map, now| map.extend_if(&key, &expected, ttl, now))
     }
 }
 
@@ -441,52 +350,47 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn values_and_locks_change_only_as_the_trait_says() {
+    async fn remove_forgets_a_key_whatever_it_holds() {
         let dir = tempfile::tempdir().unwrap();
         let store = store(dir.path(), 1);
         let minute = Duration::from_secs(60);
-        assert!(store.load("k").await.unwrap().is_none());
-        // Only the holder of the lock writes.
-        assert!(!store
-            .save_if("k", b"v1".to_vec(), minute, "l", b"a")
-            .await
-            .unwrap());
-        assert!(store.insert_if_absent("l", b"a", minute).await.unwrap());
-        assert!(!store.insert_if_absent("l", b"b", minute).await.unwrap());
-        assert!(
-            !store.insert_if_absent("l", b"a", minute).await.unwrap(),
-            "taken, even by its owner"
-        );
-        assert!(!store
-            .save_if("k", b"v1".to_vec(), minute, "l", b"b")
-            .await
-            .unwrap());
-        assert!(store
-            .save_if("k", b"v1".to_vec(), minute, "l", b"a")
-            .await
-            .unwrap());
-        let found = store.load("k").await.unwrap().unwrap();
-        assert_eq!(found.value, b"v1");
-        assert!(found.ttl.unwrap() <= minute && found.ttl.unwrap() > Duration::from_secs(50));
-        assert!(store.extend_if("l", b"a", minute).await.unwrap());
-        assert!(!store.extend_if("l", b"b", minute).await.unwrap());
-        assert!(!store.remove_if("l", b"b").await.unwrap());
-        assert!(store.remove_if("l", b"a").await.unwrap());
-        assert!(
-            !store.extend_if("l", b"a", minute).await.unwrap(),
-            "never creates a key"
-        );
-        assert!(!store.remove_if("k", b"other").await.unwrap());
+        assert!(store.insert_if_absent("k", b"v", minute).await.unwrap());
         assert!(store.remove("k").unwrap());
         assert!(!store.remove("k").unwrap());
         assert!(store.load("k").await.unwrap().is_none());
+    }
 
-        // A lease of zero has already run out: anyone may take it over.
+    #[tokio::test]
+    async fn a_file_in_the_first_releases_layout_still_opens() {
+        // The layout as the first release wrote it, field by field: each value in base64 and
+        // its expiry in milliseconds since the epoch, under "entries".
+        let dir = tempfile::tempdir().unwrap();
+        let in_an_hour = SystemTime::now() + Duration::from_secs(3600);
+        let expires_at_ms = in_an_hour
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let written = serde_json::json!({"entries": {
+            "l": {"value": "YQ==", "expires_at_ms": expires_at_ms},
+            "gone": {"value": "Yg==", "expires_at_ms": 1},
+        }});
+        let sealed = key(1).seal(FILE_AAD, &written).unwrap();
+        private_files::replace(&dir.path().join("tokens"), &sealed, Durability::Cached).unwrap();
+        let store = store(dir.path(), 1);
+        let found = store.load("l").await.unwrap().unwrap();
+        assert_eq!(found.value, b"a");
+        assert!(found.ttl.unwrap() > Duration::from_secs(3500));
+        assert!(store.load("gone").await.unwrap().is_none());
         assert!(store
-            .insert_if_absent("l", b"b", Duration::ZERO)
+            .extend_if("l", b"a", Duration::from_secs(60))
             .await
             .unwrap());
-        assert!(store.insert_if_absent("l", b"c", minute).await.unwrap());
+        let reread: serde_json::Value = key(1)
+            .open(FILE_AAD, &std::fs::read(store.path()).unwrap())
+            .unwrap();
+        assert_eq!(reread["entries"]["l"]["value"], "YQ==");
+        assert!(reread["entries"]["l"]["expires_at_ms"].as_u64().unwrap() < expires_at_ms);
+        assert!(reread["entries"].get("gone").is_none());
     }
 
     #[tokio::test]

@@ -217,12 +217,10 @@ impl UserCredentials {
 /// `Authorization: Basic base64(username:password)`.
 pub(crate) fn basic_header(credentials: &UserCredentials) -> Result<HeaderValue, ConfigError> {
     if credentials.username.contains(':') {
-        return Err(ConfigError {
-            field: "username",
-            reason: String::from(
-                "contains `:`, which Basic authentication uses to separate the username from the password",
-            ),
-        });
+        return Err(ConfigError::new(
+            "username",
+            "contains `:`, which Basic authentication uses to separate the username from the password",
+        ));
     }
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!(
         "{}:{}",

@@ -1,8 +1,9 @@
 //! Where tokens are kept when several clients, in one process or many, should share them
 //! (feature `token-store`): the [`TokenStore`] trait, its stores (memory, Redis) and the
 //! encryption of what is stored. A program can bring its own store (the `infobip` command
-//! line keeps its tokens in a file).
+//! line keeps its tokens in a file), keeping its entries in an [`ExpiringMap`].
 
+mod expiring;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
@@ -13,6 +14,7 @@ use std::time::Duration;
 
 use infobip_client::BoxFuture;
 
+pub use expiring::ExpiringMap;
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::RedisStore;
@@ -41,7 +43,8 @@ pub use crate::authenticator::store_key;
 /// store outage never stops calls.
 ///
 /// [`MemoryStore`] shares tokens between the clients of one process, `RedisStore` (feature
-/// `redis`; one server or a Redis Cluster) across processes and hosts.
+/// `redis`; one server or a Redis Cluster) across processes and hosts. A store of one's own
+/// can keep its entries in an [`ExpiringMap`], which implements these rules.
 pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;

@@ -27,36 +27,25 @@ use crate::error::ConfigError;
 /// the compare-then-act scripts. On a cluster, each script's keys (an entry and its lock) share
 /// a hash slot: the client names every key of one credential with the same hash tag.
 pub struct RedisStore {
-    backend: Backend,
+    client: Client,
+    connection: OnceCell<Connection>,
+    /// The URL, or the cluster's node URLs, without passwords: for `Debug`.
+    shown: Vec<String>,
     timeout: Duration,
 }
 
 /// One server or a cluster; boxed, their clients being of very different sizes.
-enum Backend {
-    Node(Box<Node>),
-    Cluster(Box<Cluster>),
-}
-
-struct Node {
-    client: redis::Client,
-    connection: OnceCell<ConnectionManager>,
-    /// The URL without its password, for `Debug`.
-    shown: String,
-}
-
-struct Cluster {
-    client: ClusterClient,
-    connection: OnceCell<ClusterConnection>,
-    /// The node URLs without their passwords, for `Debug`.
-    shown: Vec<String>,
+enum Client {
+    Node(Box<redis::Client>),
+    Cluster(Box<ClusterClient>),
 }
 
 impl fmt::Debug for RedisStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut debug = f.debug_struct("RedisStore");
-        match &self.backend {
-            Backend::Node(node) => debug.field("url", &node.shown),
-            Backend::Cluster(cluster) => debug.field("cluster", &cluster.shown),
+        match &self.client {
+            Client::Node(_) => debug.field("url", &self.shown.join("")),
+            Client::Cluster(_) => debug.field("cluster", &self.shown),
         };
         debug
             .field("timeout", &self.timeout)
@@ -150,10 +139,7 @@ impl NodeUrl {
 }
 
 fn refused(reason: String) -> ConfigError {
-    ConfigError {
-        field: "token_store",
-        reason,
-    }
+    ConfigError::new("token_store", reason)
 }
 
 impl RedisStore {
@@ -173,14 +159,11 @@ impl RedisStore {
                 e.kind()
             ))
         })?;
-        Ok(Self {
-            backend: Backend::Node(Box::new(Node {
-                client,
-                connection: OnceCell::new(),
-                shown: node.shown,
-            })),
+        Ok(Self::new(
+            Client::Node(Box::new(client)),
+            vec![node.shown],
             timeout,
-        })
+        ))
     }
 
     /// A store on the Redis Cluster that `nodes` belong to: the URL of one node or more (any
@@ -250,21 +233,23 @@ impl RedisStore {
                     e.kind()
                 ))
             })?;
-        Ok(Self {
-            backend: Backend::Cluster(Box::new(Cluster {
-                client,
-                connection: OnceCell::new(),
-                shown: checked.into_iter().map(|node| node.shown).collect(),
-            })),
+        let shown = checked.into_iter().map(|node| node.shown).collect();
+        Ok(Self::new(Client::Cluster(Box::new(client)), shown, timeout))
+    }
+
+    fn new(client: Client, shown: Vec<String>, timeout: Duration) -> Self {
+        Self {
+            client,
+            connection: OnceCell::new(),
+            shown,
             timeout,
-        })
+        }
     }
 
     async fn connection(&self) -> Result<Connection, StoreError> {
-        match &self.backend {
-            Backend::Node(node) => node
-                .connection
-                .get_or_try_init(|| async {
+        let connect = || async {
+            let connection = match &self.client {
+                Client::Node(client) => {
                     let config = ConnectionManagerConfig::new()
                         .set_connection_timeout(Some(self.timeout))
                         .set_response_timeout(Some(self.timeout))
@@ -272,30 +257,23 @@ impl RedisStore {
                         // reconnecting would only hold calls up while Redis is down.
                         .set_number_of_retries(1)
                         .set_max_delay(Duration::from_millis(100));
-                    ConnectionManager::new_lazy_with_config(node.client.clone(), config)
-                        .map_err(|e| failed(&e))
-                })
-                .await
-                .cloned()
-                .map(Connection::Node),
-            // Connected by the first call that gets through (a cluster connection learns the
-            // slots as it connects); until then each call tries again, within its timeout.
-            Backend::Cluster(cluster) => cluster
-                .connection
-                .get_or_try_init(|| async {
+                    ConnectionManager::new_lazy_with_config(client.as_ref().clone(), config)
+                        .map(Connection::Node)
+                }
+                // Connected by the first call that gets through (a cluster connection learns
+                // the slots as it connects); until then each call tries again, within its
+                // timeout.
+                Client::Cluster(client) => {
                     let config = ClusterConfig::new()
                         .set_connection_timeout(self.timeout)
                         .set_response_timeout(self.timeout);
-                    cluster
-                        .client
-                        .get_async_connection_with_config(config)
-                        .await
-                        .map_err(|e| failed(&e))
-                })
-                .await
-                .cloned()
-                .map(Connection::Cluster),
-        }
+                    let connection = client.get_async_connection_with_config(config).await;
+                    connection.map(Connection::Cluster)
+                }
+            };
+            connection.map_err(|e| failed(&e))
+        };
+        self.connection.get_or_try_init(connect).await.cloned()
     }
 
     /// Runs a script on the shared connection. The scripts are statics, so each one's SHA-1
@@ -311,6 +289,7 @@ impl RedisStore {
 
 /// The connection to one server or to a cluster, used alike (a cluster connection sends each
 /// command to the node that holds its keys' slot).
+#[derive(Clone)]
 enum Connection {
     Node(ConnectionManager),
     Cluster(ClusterConnection),

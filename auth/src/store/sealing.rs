@@ -37,10 +37,7 @@ impl EncryptionKey {
 
     /// A key from standard base64 (44 characters, as `openssl rand -base64 32` prints).
     pub fn from_base64(encoded: &str) -> Result<Self, ConfigError> {
-        let fail = |reason: &str| ConfigError {
-            field: "token_store_key",
-            reason: reason.to_owned(),
-        };
+        let fail = |reason: &str| ConfigError::new("token_store_key", reason);
         let decoded = zeroize::Zeroizing::new(
             base64::engine::general_purpose::STANDARD
                 .decode(encoded.trim())
