@@ -283,6 +283,13 @@ fn summary(setup: &Setup, cases: &[(&'static str, Case)]) {
         println!("{name}: the call's future is {size} bytes");
     }
     println!(
+        "bodies: SMS {} bytes typed, {} staged in its builder; voice {} and {}",
+        std::mem::size_of::<sms::types::SmsRequestEnvelope>(),
+        std::mem::size_of::<sms::types::builder::SmsRequestEnvelope>(),
+        std::mem::size_of::<voice::types::SingleTtsApiRequest>(),
+        std::mem::size_of::<voice::types::builder::SingleTtsApiRequest>(),
+    );
+    println!(
         "generated call summary: thread CPU time, median of {REPEATS} interleaved runs of {CALLS} calls; over = the case less its by-hand reference, run by run (p10..p90)"
     );
     println!(
