@@ -5,12 +5,22 @@
 //! Public for `infobip-auth`, which keeps secrets out of what it logs and hands back with the
 //! same rules; not part of this crate's stable API.
 
-/// Whether a field or query parameter of this name may hold a secret.
+/// Whether a field or query parameter of this name may hold a secret: one that names a token,
+/// a secret, a password or credentials anywhere in it, or ends in an API key or a short form of
+/// password (`apiKey`, `x-api-key`, `pwd`). An API key's id or name (`apiKeyId`) is no secret
+/// and stays.
 pub fn is_secret_name(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["token", "secret", "password", "authorization"]
+    let name: String = name
+        .chars()
+        .filter(|c| !matches!(c, '_' | '-' | '.'))
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    ["token", "secret", "password", "authorization", "credential"]
         .iter()
         .any(|s| name.contains(s))
+        || ["apikey", "pwd", "passwd"]
+            .iter()
+            .any(|s| name.ends_with(s))
 }
 
 /// Replaces, at any depth, the values of fields whose names say they hold a secret, the
@@ -238,6 +248,39 @@ mod tests {
         let plain = reqwest::Url::parse("https://h.example/account/1/balance?page=2").unwrap();
         assert!(!url_has_secret(&plain));
         assert_eq!(redacted_url(&plain), plain);
+    }
+
+    #[test]
+    fn names_of_secrets_are_known_however_they_are_written() {
+        for secret in [
+            "token",
+            "access_token",
+            "apiKeySecret",
+            "client-secret",
+            "Password",
+            "Authorization",
+            "credentials",
+            "clientCredential",
+            "apiKey",
+            "api_key",
+            "X-Api-Key",
+            "APIKEY",
+            "pwd",
+            "db_passwd",
+        ] {
+            assert!(is_secret_name(secret), "{secret}");
+        }
+        for plain in [
+            "apiKeyId",
+            "apiKeyName",
+            "name",
+            "page",
+            "pinId",
+            "keyword",
+            "to",
+        ] {
+            assert!(!is_secret_name(plain), "{plain}");
+        }
     }
 
     #[test]
