@@ -478,7 +478,9 @@ impl TwoFactorStore {
             pin,
             to: request.to.to_owned(),
             sent_at: now,
-            expires_at: now + ttl,
+            // The description bounds no `pinTimeToLive`: one that reaches past the last date
+            // the calendar holds makes a PIN that never expires.
+            expires_at: now.checked_add_signed(ttl).unwrap_or(DateTime::<Utc>::MAX_UTC),
             attempts_left: app.configuration.pin_attempts,
             verified_at: None,
             text,
@@ -725,5 +727,46 @@ mod tests {
             render("Hi {{name}}, your code is {{pin}}", "4821", &placeholders),
             "Hi Ada, your code is 4821"
         );
+    }
+
+    /// The description bounds no `pinTimeToLive`; one that reaches past the last date the
+    /// calendar holds is a PIN that never expires, not a panic in the send.
+    #[test]
+    fn a_pin_time_to_live_beyond_the_calendar_never_expires() {
+        let store = TwoFactorStore::default();
+        let app = serde_json::from_value(serde_json::json!({
+            "name": "forever",
+            "configuration": {"pinTimeToLive": "99999999d"}
+        }))
+        .unwrap();
+        let app = store.create_app("acc", app).unwrap();
+        let template = serde_json::from_value(serde_json::json!({
+            "messageText": "Your code is {{pin}}",
+            "pinType": "NUMERIC"
+        }))
+        .unwrap();
+        let template = store
+            .create_template("acc", &app.application_id, template)
+            .unwrap();
+        let now = Utc::now();
+        let sent = store
+            .start(
+                &StartPin {
+                    account_id: "acc",
+                    app_id: &app.application_id,
+                    msg_id: &template.message_id,
+                    to: "41793026727",
+                    from: None,
+                    placeholders: &HashMap::new(),
+                },
+                now,
+            )
+            .unwrap();
+        let pin = store.pin(Some("acc"), &sent.pin_id).unwrap().pin;
+        let a_century_on = now + chrono::TimeDelta::days(36_500);
+        let verified = store
+            .verify("acc", &sent.pin_id, &pin, a_century_on)
+            .unwrap();
+        assert!(verified.verified, "{:?}", verified.pin_error);
     }
 }
