@@ -13,6 +13,11 @@ use crate::model::{Endpoint, ErrorFormat};
 const API_SCOPES_URL: &str =
     "https://www.infobip.com/docs/essentials/api-essentials/api-authorization";
 
+/// The most violations an answer lists: the first 20 are enough to fix a request by, and a
+/// body with a fault in each of its thousands of values must not make an answer many times
+/// its own size.
+pub(crate) const MAX_VIOLATIONS: usize = 20;
+
 /// An error answer, rendered in whichever format the endpoint uses.
 #[derive(Debug, Clone)]
 pub(crate) struct Failure {
@@ -56,8 +61,10 @@ impl Failure {
         }
     }
 
-    /// A 400 listing every violation found, each `(property path, what is wrong)`.
-    pub fn violations(violations: Vec<(String, String)>) -> Self {
+    /// A 400 listing the violations found (the first [`MAX_VIOLATIONS`]), each
+    /// `(property path, what is wrong)`.
+    pub fn violations(mut violations: Vec<(String, String)>) -> Self {
+        violations.truncate(MAX_VIOLATIONS);
         match violations.as_slice() {
             [(property, violation)] => Self::invalid(property, violation.clone()),
             _ => Self {

@@ -77,7 +77,8 @@
 //!   refused, since the sandbox posts JSON only. The description's types, required
 //!   properties, allowed values, length limits and ranges (delivery window hours 0-23 and
 //!   minutes 0-59) are checked first, every problem reported (with its path); then the rules
-//!   on values, all at once. The sender is not checked (the spec sets no limit).
+//!   on values, all at once; an answer lists the first 20 violations of either pass. The
+//!   sender is not checked (the spec sets no limit).
 //! - **Statuses** follow the sandbox clock alone: pending until `delivery_delay` (3 s) after
 //!   sending (or after `sendAt`), then final: 5 `DELIVERED_TO_HANDSET` (group 3) with error
 //!   0 `NO_ERROR`; for [`SandboxConfig::with_undeliverable`] numbers 9
@@ -151,7 +152,10 @@
 //!   (Infobip does not say which case). A send makes one and sends it at once as an SMS
 //!   through the SMS store, from the request's `from` else the template's `senderId`, the
 //!   text the template's `messageText` with `{{pin}}` and each `{{name}}` of `placeholders`
-//!   replaced: it is logged, priced and reported like any SMS (pulled: the 2FA description
+//!   replaced, once (a value is not searched for placeholders in turn), and at most 1 MiB
+//!   long (else a 400 naming `placeholders`, the send not counted against any limit). A
+//!   `pinTimeToLive` that reaches past the calendar's last date makes a PIN that never
+//!   expires. It is logged, priced and reported like any SMS (pulled: the 2FA description
 //!   names no webhook, so none is posted; `trackDelivery` changes nothing). The answer has
 //!   `pinId`, `to`, `smsStatus` `MESSAGE_SENT` and, with `ncNeeded=true`, `ncStatus`:
 //!   `NC_DESTINATION_NOT_REACHABLE` for numbers configured undeliverable or rejected (the

@@ -561,6 +561,14 @@ async fn send_validation_reports_violations() {
             "messages[1].content.hex",
         ]
     );
+    // However many values break the rules, the answer lists the first 20, as it does for the
+    // description's violations: a 1 MiB body must not make an answer many times its size.
+    let destinations: Vec<Value> = (0..500).map(|_| json!({"to": "+41793026727"})).collect();
+    let body = json!({"messages": [{"destinations": destinations, "content": {"text": "Hi"}}]});
+    let error = api_error(env.send_as(&basic(), &body).await, 400).await;
+    let found = violations(&error);
+    assert_eq!(found.len(), 20);
+    assert_eq!(found[0].0, "messages[0].destinations[0].to");
     // A body that is not JSON at all.
     let response = env
         .http

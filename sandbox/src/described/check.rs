@@ -20,14 +20,11 @@ use jsonschema::paths::LocationSegment;
 use jsonschema::{Draft, JsonType, Validator};
 use serde_json::{Map, Value};
 
-use crate::errors::Failure;
+use crate::errors::{Failure, MAX_VIOLATIONS};
 use crate::model::Endpoint;
 
 use super::catalogue::{resolve, Location, Operation, Parameter};
 
-/// Every problem found, as `(property path, what is wrong)`; the first 20 are enough to fix a
-/// request by.
-const MAX_VIOLATIONS: usize = 20;
 /// The longest explanation of one violation, in characters: the validator's words can list
 /// a request's own property names, which a hostile body makes as long as it likes.
 const MAX_PROBLEM_CHARS: usize = 300;
@@ -236,13 +233,13 @@ fn schema_violations(
             )
         })?;
     let mut violations = Vec::new();
+    // An answer lists no more (`Failure::violations`): looking for more is wasted.
     for error in validator.iter_errors(value) {
         reported(&error, &mut violations);
         if violations.len() >= MAX_VIOLATIONS {
             break;
         }
     }
-    violations.truncate(MAX_VIOLATIONS);
     Ok(violations)
 }
 

@@ -200,15 +200,56 @@ fn no_pin(pin_id: &str) -> Failure {
     Failure::not_found(format!("No PIN with id `{pin_id}`"))
 }
 
-/// The template's text with the PIN and the request's placeholders (`{{name}}`) in.
-fn render(text: &str, pin: &str, placeholders: &HashMap<String, String>) -> String {
-    let mut text = text.replace(PIN_PLACEHOLDER, pin);
-    for (name, value) in placeholders {
-        if name != "pin" {
-            text = text.replace(&format!("{{{{{name}}}}}"), value);
+/// The longest text a PIN's SMS may have once its placeholders are filled in: what one
+/// request to the sandbox may carry. A template that repeats a placeholder multiplies the
+/// value given for it, and would otherwise turn one send into gigabytes.
+const MAX_TEXT_BYTES: usize = 1024 * 1024;
+
+/// The template's text with the PIN and the request's placeholders (`{{name}}`) in, in one
+/// pass over the text: a value is not searched for placeholders in turn, so what it holds
+/// stays as given, whatever order the map lists its names in. `None` for a text longer than
+/// [`MAX_TEXT_BYTES`].
+fn render(text: &str, pin: &str, placeholders: &HashMap<String, String>) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{{") {
+        out.push_str(&rest[..start]);
+        rest = &rest[start..];
+        let token = rest[2..].find("}}").map(|end| &rest[..end + 4]);
+        let value = token.and_then(|token| match token {
+            PIN_PLACEHOLDER => Some(pin),
+            _ => placeholders
+                .get(&token[2..token.len() - 2])
+                .map(String::as_str),
+        });
+        match (token, value) {
+            (Some(token), Some(value)) => {
+                out.push_str(value);
+                rest = &rest[token.len()..];
+            }
+            // Not a placeholder: a `{{{pin}}}` still has one a brace further on.
+            _ => {
+                out.push('{');
+                rest = &rest[1..];
+            }
+        }
+        if out.len() > MAX_TEXT_BYTES {
+            return None;
         }
     }
-    text
+    out.push_str(rest);
+    (out.len() <= MAX_TEXT_BYTES).then_some(out)
+}
+
+/// The answer to a send or resend whose text [`render`] refused.
+fn too_long() -> Failure {
+    Failure::invalid(
+        "placeholders",
+        format!(
+            "would make the message longer than {} MiB once filled in",
+            MAX_TEXT_BYTES / (1024 * 1024)
+        ),
+    )
 }
 
 /// What a send asks of the store.
@@ -460,9 +501,10 @@ impl TwoFactorStore {
         }
         let pin = pin::generate(template.pin_type, template.pin_length)
             .ok_or_else(|| Failure::invalid("messageId", "the template cannot make a PIN"))?;
+        let text =
+            render(&template.message_text, &pin, request.placeholders).ok_or_else(too_long)?;
         Self::admit_send(&mut inner, &app, request.to, now)?;
         let ttl = pin::parse_duration(&app.configuration.pin_time_to_live).unwrap_or_default();
-        let text = render(&template.message_text, &pin, request.placeholders);
         let sender = request
             .from
             .map(str::to_owned)
@@ -478,7 +520,11 @@ impl TwoFactorStore {
             pin,
             to: request.to.to_owned(),
             sent_at: now,
-            expires_at: now + ttl,
+            // The description bounds no `pinTimeToLive`: one that reaches past the last date
+            // the calendar holds makes a PIN that never expires.
+            expires_at: now
+                .checked_add_signed(ttl)
+                .unwrap_or(DateTime::<Utc>::MAX_UTC),
             attempts_left: app.configuration.pin_attempts,
             verified_at: None,
             text,
@@ -567,7 +613,6 @@ impl TwoFactorStore {
             .find(|a| a.id == stored.app_id)
             .cloned()
             .ok_or_else(|| no_app(&stored.app_id))?;
-        Self::admit_send(&mut inner, &app, &stored.to, now)?;
         let text = if placeholders.is_empty() {
             stored.text.clone()
         } else {
@@ -579,8 +624,9 @@ impl TwoFactorStore {
                     || PIN_PLACEHOLDER.to_owned(),
                     |t| t.message.message_text.clone(),
                 );
-            render(&template, &stored.pin, placeholders)
+            render(&template, &stored.pin, placeholders).ok_or_else(too_long)?
         };
+        Self::admit_send(&mut inner, &app, &stored.to, now)?;
         Ok(Outgoing {
             pin_id: stored.pin_id,
             to: stored.to,
@@ -722,8 +768,106 @@ mod tests {
             ("pin".to_owned(), "0000".to_owned()),
         ]);
         assert_eq!(
-            render("Hi {{name}}, your code is {{pin}}", "4821", &placeholders),
-            "Hi Ada, your code is 4821"
+            render("Hi {{name}}, your code is {{pin}}", "4821", &placeholders).as_deref(),
+            Some("Hi Ada, your code is 4821")
         );
+    }
+
+    /// Each placeholder is filled in once, in the template's text only: a value that names
+    /// another placeholder stays as it was given, whatever order the map iterates in.
+    #[test]
+    fn a_placeholders_value_is_not_filled_in_again() {
+        let text: String = (0..16).map(|i| format!("{{{{a{i}}}}}")).collect();
+        let placeholders: HashMap<String, String> = (0..16)
+            .flat_map(|i| {
+                [
+                    (format!("a{i}"), format!("{{{{b{i}}}}}")),
+                    (format!("b{i}"), "X".to_owned()),
+                ]
+            })
+            .collect();
+        let expected: String = (0..16).map(|i| format!("{{{{b{i}}}}}")).collect();
+        assert_eq!(render(&text, "4821", &placeholders), Some(expected));
+        assert_eq!(
+            render("{{{pin}}} {{x}} {{", "4821", &HashMap::new()).as_deref(),
+            Some("{4821} {{x}} {{")
+        );
+    }
+
+    /// A template that repeats a placeholder multiplies its value: a send whose text would
+    /// outgrow what one request may carry is refused, before it counts against any limit.
+    #[test]
+    fn a_send_whose_text_would_outgrow_a_request_is_refused() {
+        let store = TwoFactorStore::default();
+        let app = serde_json::from_value(serde_json::json!({
+            "name": "app",
+            "configuration": {"sendPinPerPhoneNumberLimit": "1/1d"}
+        }))
+        .unwrap();
+        let app = store.create_app("acc", app).unwrap();
+        let template = serde_json::from_value(serde_json::json!({
+            "messageText": format!("{{{{pin}}}}{}", "{{a}}".repeat(1000)),
+            "pinType": "NUMERIC"
+        }))
+        .unwrap();
+        let template = store
+            .create_template("acc", &app.application_id, template)
+            .unwrap();
+        let huge = HashMap::from([("a".to_owned(), "x".repeat(2000))]);
+        let start = |placeholders| StartPin {
+            account_id: "acc",
+            app_id: &app.application_id,
+            msg_id: &template.message_id,
+            to: "41793026727",
+            from: None,
+            placeholders,
+        };
+        let now = Utc::now();
+        let refused = store.start(&start(&huge), now).unwrap_err();
+        assert_eq!(refused.status, axum::http::StatusCode::BAD_REQUEST);
+        assert_eq!(refused.violations[0].0, "placeholders");
+        let small = HashMap::from([("a".to_owned(), "x".to_owned())]);
+        assert!(store.start(&start(&small), now).is_ok(), "not counted");
+    }
+
+    /// The description bounds no `pinTimeToLive`; one that reaches past the last date the
+    /// calendar holds is a PIN that never expires, not a panic in the send.
+    #[test]
+    fn a_pin_time_to_live_beyond_the_calendar_never_expires() {
+        let store = TwoFactorStore::default();
+        let app = serde_json::from_value(serde_json::json!({
+            "name": "forever",
+            "configuration": {"pinTimeToLive": "99999999d"}
+        }))
+        .unwrap();
+        let app = store.create_app("acc", app).unwrap();
+        let template = serde_json::from_value(serde_json::json!({
+            "messageText": "Your code is {{pin}}",
+            "pinType": "NUMERIC"
+        }))
+        .unwrap();
+        let template = store
+            .create_template("acc", &app.application_id, template)
+            .unwrap();
+        let now = Utc::now();
+        let sent = store
+            .start(
+                &StartPin {
+                    account_id: "acc",
+                    app_id: &app.application_id,
+                    msg_id: &template.message_id,
+                    to: "41793026727",
+                    from: None,
+                    placeholders: &HashMap::new(),
+                },
+                now,
+            )
+            .unwrap();
+        let pin = store.pin(Some("acc"), &sent.pin_id).unwrap().pin;
+        let a_century_on = now + chrono::TimeDelta::days(36_500);
+        let verified = store
+            .verify("acc", &sent.pin_id, &pin, a_century_on)
+            .unwrap();
+        assert!(verified.verified, "{:?}", verified.pin_error);
     }
 }
