@@ -193,22 +193,20 @@ fn alternative_pins(types: &[Item]) -> BTreeSet<String> {
         if !has_serde(&e.attrs, "untagged") {
             continue;
         }
-        // Each alternative's fields (name -> the type it names), when every alternative
-        // wraps a struct.
-        let Some(alternatives) = e
+        // Each alternative's fields (name -> the type it names), for the alternatives that
+        // wrap a struct: one that holds no value (an empty enum, where the description pins
+        // a value its base does not allow) is never chosen and does not hide the others' pins.
+        let alternatives: Vec<BTreeMap<String, String>> = e
             .variants
             .iter()
-            .map(|v| match &v.fields {
+            .filter_map(|v| match &v.fields {
                 syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
                     let wrapped = type_name(&f.unnamed[0].ty)?;
                     structs.get(&wrapped).map(|s| field_types(s))
                 }
                 _ => None,
             })
-            .collect::<Option<Vec<BTreeMap<String, String>>>>()
-        else {
-            continue;
-        };
+            .collect();
         let Some((first, rest)) = alternatives.split_first() else {
             continue;
         };

@@ -6926,6 +6926,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6937,16 +6938,11 @@ pub mod types {
     pub enum GovernmentBrandType {
         #[serde(rename = "TENDLC_GOVERNMENT")]
         TendlcGovernment,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for GovernmentBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcGovernment => f.write_str("TENDLC_GOVERNMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6957,7 +6953,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_GOVERNMENT" => Ok(Self::TendlcGovernment),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8872,6 +8868,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8883,16 +8880,11 @@ pub mod types {
     pub enum NonProfitBrandType {
         #[serde(rename = "TENDLC_NON_PROFIT")]
         TendlcNonProfit,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for NonProfitBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcNonProfit => f.write_str("TENDLC_NON_PROFIT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8903,7 +8895,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_NON_PROFIT" => Ok(Self::TendlcNonProfit),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10618,6 +10610,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10629,16 +10622,11 @@ pub mod types {
     pub enum PrivateCompanyBrandType {
         #[serde(rename = "TENDLC_PRIVATE_COMPANY")]
         TendlcPrivateCompany,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PrivateCompanyBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcPrivateCompany => f.write_str("TENDLC_PRIVATE_COMPANY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10649,7 +10637,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_PRIVATE_COMPANY" => Ok(Self::TendlcPrivateCompany),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11079,6 +11067,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11090,16 +11079,11 @@ pub mod types {
     pub enum PublicCompanyBrandType {
         #[serde(rename = "TENDLC_PUBLIC_COMPANY")]
         TendlcPublicCompany,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PublicCompanyBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcPublicCompany => f.write_str("TENDLC_PUBLIC_COMPANY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11110,7 +11094,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_PUBLIC_COMPANY" => Ok(Self::TendlcPublicCompany),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
