@@ -25,29 +25,6 @@ use secrecy::ExposeSecret as _;
 /// sandbox alternates an operation's answer shapes call by call.
 const WORKERS: usize = 4;
 
-/// Operations whose every-property request the generated client cannot send as given: the
-/// body's alternatives (`oneOf` with a `type` discriminator) are an untagged enum, so JSON of
-/// a later alternative becomes the first one it fits (a Viber carousel a text message, its
-/// cards dropped) and is sent as that, which fits no alternative. A client bug this test
-/// found; the test fails when one of them starts to pass, so the list only shrinks.
-const CLIENT_LOSES_ALTERNATIVES: &[(&str, &str)] = &[
-    ("kakao", "create-brand-message-template"),
-    ("kakao", "update-brand-message-template"),
-    ("mobile-app-messaging", "send-push-notifications"),
-    ("numbers", "create-voice-setup-on-number"),
-    ("numbers", "update-voice-setup-on-number"),
-    ("rcs", "send-rcs-message"),
-    ("viber", "send-viber-messages"),
-    ("voice", "create-markup-language-call"),
-    ("webrtc-calls", "create-call-link"),
-];
-
-fn loses_alternatives(call: &SampleCall) -> bool {
-    CLIENT_LOSES_ALTERNATIVES
-        .iter()
-        .any(|(product, id)| *product == call.product && *id == call.operation_id)
-}
-
 /// What a run of one operation came to.
 enum Outcome {
     Proven,
@@ -55,8 +32,6 @@ enum Outcome {
     /// read from a file (`uploads.rs` tests them on a recording server); not run here.
     Upload,
     NotYetBuilt,
-    /// One of [`CLIENT_LOSES_ALTERNATIVES`], refused for it.
-    LosesAlternatives,
     Failed(String),
 }
 
@@ -149,13 +124,6 @@ fn run_operation(world: &World, key: &str, calls: [&SampleCall; 2]) -> Outcome {
             if call.not_yet_built {
                 return Outcome::NotYetBuilt;
             }
-            if loses_alternatives(call)
-                && run
-                    .stderr
-                    .contains("is not valid under any of the schemas listed in the 'anyOf'")
-            {
-                return Outcome::LosesAlternatives;
-            }
             return Outcome::Failed(format!(
                 "infobip {}: exit {}\n{}",
                 args.join(" "),
@@ -163,12 +131,6 @@ fn run_operation(world: &World, key: &str, calls: [&SampleCall; 2]) -> Outcome {
                 run.stderr
             ));
         }
-    }
-    if loses_alternatives(first) {
-        return Outcome::Failed(format!(
-            "{} {} now passes: take it out of CLIENT_LOSES_ALTERNATIVES",
-            first.product, first.operation_id
-        ));
     }
     Outcome::Proven
 }
@@ -211,28 +173,27 @@ async fn every_described_operation_runs_through_the_generated_client_in_both_sha
             }
         });
     });
-    // (proven, raw bodies, not yet built, alternatives lost, operations) per product.
-    let mut report: BTreeMap<&str, [usize; 5]> = BTreeMap::new();
+    // (proven, raw bodies, not yet built, operations) per product.
+    let mut report: BTreeMap<&str, [usize; 4]> = BTreeMap::new();
     let mut failures = Vec::new();
     for (call, outcome) in outcomes.into_inner().unwrap() {
         let counts = report.entry(call.product).or_default();
-        counts[4] += 1;
+        counts[3] += 1;
         match outcome {
             Outcome::Proven => counts[0] += 1,
             Outcome::Upload => counts[1] += 1,
             Outcome::NotYetBuilt => counts[2] += 1,
-            Outcome::LosesAlternatives => counts[3] += 1,
             Outcome::Failed(why) => failures.push(why),
         }
     }
-    let line = |name: &str, counts: &[usize; 5]| {
+    let line = |name: &str, counts: &[usize; 4]| {
         println!(
             "{name}: {} of {} operations through the client in both shapes \
-             ({} raw bodies, {} not yet built, {} losing alternatives)",
-            counts[0], counts[4], counts[1], counts[2], counts[3]
+             ({} raw bodies, {} not yet built)",
+            counts[0], counts[3], counts[1], counts[2]
         );
     };
-    let mut all = [0; 5];
+    let mut all = [0; 4];
     for (product, counts) in &report {
         line(product, counts);
         for (total, count) in all.iter_mut().zip(counts) {

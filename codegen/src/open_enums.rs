@@ -7,6 +7,11 @@
 //! list (and writes back as sent). The enum loses `Copy`; `Display` writes the value, and
 //! `FromStr` accepts any string.
 //!
+//! The one exception is the enum that pins an alternative's discriminator (see
+//! `import::discriminator`): its being closed is what makes serde pick that alternative, so it
+//! stays closed, and an answer naming an alternative the description does not list fails to
+//! decode rather than decoding as another alternative that drops its fields.
+//!
 //! The catch-all is always `Other`, so that code matching on any open enum reads the same. A
 //! published value that typify already named `Other` (Infobip lists `OTHER` in several
 //! enums) is renamed `OtherValue` (`OtherValue2`, ... if that is taken too), keeping its wire
@@ -27,10 +32,15 @@ pub(crate) fn open_response_enums(file: &mut syn::File) -> BTreeMap<String, Stri
     };
     let graph = references(types);
     let reachable = reach(&graph, roots);
+    let pins = alternative_pins(types);
     let open: BTreeSet<String> = types
         .iter()
         .filter_map(|item| match item {
-            Item::Enum(e) if is_string_enum(e) && reachable.contains(&e.ident.to_string()) => {
+            Item::Enum(e)
+                if is_string_enum(e)
+                    && reachable.contains(&e.ident.to_string())
+                    && !pins.contains(&e.ident.to_string()) =>
+            {
                 Some(e.ident.to_string())
             }
             _ => None,
@@ -157,6 +167,89 @@ fn reach(graph: &BTreeMap<String, BTreeSet<String>>, roots: BTreeSet<String>) ->
     seen
 }
 
+/// The string enums that tell the alternatives of an untagged enum apart: a field that every
+/// alternative (a struct) has under the same name, typed by a string enum of its own in each
+/// (the import pins each alternative's discriminator property to its values). serde tries the
+/// alternatives in order, so an opened pin would take any value and the first alternative
+/// whose required fields are present would win, dropping the fields of the one that was sent.
+fn alternative_pins(types: &[Item]) -> BTreeSet<String> {
+    let structs: BTreeMap<String, &syn::ItemStruct> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Struct(s) => Some((s.ident.to_string(), s)),
+            _ => None,
+        })
+        .collect();
+    let string_enums: BTreeSet<String> = types
+        .iter()
+        .filter_map(|item| match item {
+            Item::Enum(e) if is_string_enum(e) => Some(e.ident.to_string()),
+            _ => None,
+        })
+        .collect();
+    let mut pins = BTreeSet::new();
+    for item in types {
+        let Item::Enum(e) = item else { continue };
+        if !has_serde(&e.attrs, "untagged") {
+            continue;
+        }
+        // Each alternative's fields (name -> the type it names), for the alternatives that
+        // wrap a struct: one that holds no value (an empty enum, where the description pins
+        // a value its base does not allow) is never chosen and does not hide the others' pins.
+        let alternatives: Vec<BTreeMap<String, String>> = e
+            .variants
+            .iter()
+            .filter_map(|v| match &v.fields {
+                syn::Fields::Unnamed(f) if f.unnamed.len() == 1 => {
+                    let wrapped = type_name(&f.unnamed[0].ty)?;
+                    structs.get(&wrapped).map(|s| field_types(s))
+                }
+                _ => None,
+            })
+            .collect();
+        let Some((first, rest)) = alternatives.split_first() else {
+            continue;
+        };
+        for (field, ty) in first {
+            let tys: Option<BTreeSet<&String>> = std::iter::once(Some(ty))
+                .chain(rest.iter().map(|fields| fields.get(field)))
+                .collect();
+            let Some(tys) = tys else { continue };
+            if tys.len() > 1 && tys.iter().all(|t| string_enums.contains(*t)) {
+                pins.extend(tys.into_iter().cloned());
+            }
+        }
+    }
+    pins
+}
+
+/// The type a field holds by value (through `Box`), by its last path segment; none for an
+/// `Option` or any other wrapper, since a pin is required.
+fn type_name(ty: &syn::Type) -> Option<String> {
+    let syn::Type::Path(path) = ty else {
+        return None;
+    };
+    let last = path.path.segments.last()?;
+    if last.ident != "Box" {
+        return Some(last.ident.to_string());
+    }
+    match &last.arguments {
+        syn::PathArguments::AngleBracketed(args) => match args.args.first()? {
+            syn::GenericArgument::Type(inner) => type_name(inner),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A struct's named fields and the types they hold by value.
+fn field_types(s: &syn::ItemStruct) -> BTreeMap<String, String> {
+    s.fields
+        .iter()
+        .filter_map(|f| Some((f.ident.as_ref()?.to_string(), type_name(&f.ty)?)))
+        .collect()
+}
+
 /// An enum of unit variants, each renamed to its wire value: typify's string enum.
 fn is_string_enum(e: &ItemEnum) -> bool {
     !e.variants.is_empty()
@@ -246,7 +339,7 @@ pub(crate) fn rename_published_other(file: &mut syn::File, renamed: &BTreeMap<St
         fn visit_item_enum_mut(&mut self, e: &mut ItemEnum) {
             if let Some(new) = self.renamed.get(&e.ident.to_string()) {
                 for variant in e.variants.iter_mut().filter(|v| v.ident == "Other") {
-                    if !has_serde_rename(&variant.attrs) {
+                    if !has_serde(&variant.attrs, "rename") {
                         // serde wrote the variant's own name; keep that on the wire.
                         variant.attrs.push(parse_quote!(#[serde(rename = "Other")]));
                     }
@@ -287,11 +380,12 @@ pub(crate) fn rename_published_other(file: &mut syn::File, renamed: &BTreeMap<St
     );
 }
 
-fn has_serde_rename(attrs: &[syn::Attribute]) -> bool {
+/// Whether a `#[serde(...)]` attribute among `attrs` says `word` (`rename`, `untagged`).
+fn has_serde(attrs: &[syn::Attribute], word: &str) -> bool {
     attrs.iter().any(|attr| {
         attr.path().is_ident("serde")
             && quote::ToTokens::to_token_stream(&attr.meta)
                 .to_string()
-                .contains("rename")
+                .contains(word)
     })
 }

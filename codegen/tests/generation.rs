@@ -1,7 +1,8 @@
 //! What regeneration writes for shapes that Infobip's catalogue has and the project's own two
 //! descriptions lack, on small synthetic descriptions: the dependencies a product's code
 //! needs, open enums beside a published `OTHER`, names that would shadow std's, operationIds
-//! that clash with the generated module, deprecated operations, the headers a request carries.
+//! that clash with the generated module, deprecated operations, the headers a request carries,
+//! the pins that tell alternatives apart.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
@@ -532,4 +533,63 @@ fn a_closed_schema_still_reads_answers_with_fields_it_does_not_list() {
         thing.contains("pub id: ::std::option::Option<::std::string::String>"),
         "{thing}"
     );
+}
+
+#[test]
+fn the_pins_that_tell_alternatives_apart_stay_closed_in_an_answer() {
+    // What the import writes for a discriminated union: each alternative's `type` pinned to
+    // its own value. Opened, the pin of TEXT would take "CAROUSEL" as well, and a carousel
+    // would decode as a text message without its cards.
+    let alternative = |value: &str, extra: Value, required: Value| {
+        json!({"type": "object", "properties": {
+            "type": {"type": "string", "enum": [value]},
+            "priority": {"$ref": "#/components/schemas/Priority"},
+            "text": {"type": "string"},
+            "extra": extra
+        }, "required": required})
+    };
+    let doc = spec_with(json!({
+        "Thing": {"type": "object", "properties": {
+            "status": {"$ref": "#/components/schemas/Status"},
+            "content": {"$ref": "#/components/schemas/Content"}
+        }},
+        "Status": {"type": "string", "enum": ["SENT"]},
+        "Priority": {"type": "string", "enum": ["HIGH", "LOW"]},
+        "Content": {"oneOf": [
+            {"$ref": "#/components/schemas/TextContent"},
+            {"$ref": "#/components/schemas/CarouselContent"},
+            {"$ref": "#/components/schemas/VideoContent"}
+        ], "discriminator": {"propertyName": "type"}},
+        // An alternative pinned to a value its base does not allow (Infobip's voice endpoints
+        // do this): it holds no value, and must not keep the others' pins open.
+        "ContentBase": {"type": "object", "properties": {
+            "type": {"type": "string", "enum": ["TEXT", "CAROUSEL"]}
+        }, "required": ["type"]},
+        "VideoContent": {"type": "object", "allOf": [
+            {"$ref": "#/components/schemas/ContentBase"},
+            {"type": "object", "properties": {"type": {"type": "string", "enum": ["VIDEO"]}},
+             "required": ["type"]}
+        ]},
+        "TextContent": alternative("TEXT", json!({"type": "string"}),
+            json!(["type", "text", "priority"])),
+        "CarouselContent": alternative("CAROUSEL",
+            json!({"type": "array", "items": {"type": "string"}}),
+            json!(["type", "text", "extra", "priority"]))
+    }));
+    let client = client(&doc);
+    let content = item(&client, "pub enum Content {");
+    assert!(
+        content.contains("CarouselContent(CarouselContent)"),
+        "{content}"
+    );
+    assert!(client.contains("pub enum VideoContent {}"), "{client}");
+    for pin in ["TextContentType", "CarouselContentType"] {
+        let pin = item(&client, &format!("pub enum {pin} {{"));
+        assert!(!pin.contains("Other("), "{pin}");
+    }
+    // An enum the alternatives share tells them apart no more than the answer's others do.
+    for open in ["Status", "Priority"] {
+        let open = item(&client, &format!("pub enum {open} {{"));
+        assert!(open.contains("Other(::std::string::String)"), "{open}");
+    }
 }

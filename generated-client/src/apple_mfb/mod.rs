@@ -222,6 +222,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -233,16 +234,11 @@ pub mod types {
     pub enum AppleMfbInboundAuthContentType {
         #[serde(rename = "AUTHENTICATION_RESPONSE")]
         AuthenticationResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundAuthContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AuthenticationResponse => f.write_str("AUTHENTICATION_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -253,7 +249,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUTHENTICATION_RESPONSE" => Ok(Self::AuthenticationResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -303,6 +299,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -314,16 +311,11 @@ pub mod types {
     pub enum AppleMfbInboundCloseConversationContentType {
         #[serde(rename = "CLOSE_CONVERSATION")]
         CloseConversation,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundCloseConversationContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::CloseConversation => f.write_str("CLOSE_CONVERSATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -334,7 +326,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CLOSE_CONVERSATION" => Ok(Self::CloseConversation),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -601,6 +593,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -612,10 +605,6 @@ pub mod types {
     pub enum AppleMfbInboundCustomInteractiveContentType {
         #[serde(rename = "CUSTOM_INTERACTIVE_RESPONSE")]
         CustomInteractiveResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundCustomInteractiveContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -623,7 +612,6 @@ pub mod types {
                 Self::CustomInteractiveResponse => {
                     f.write_str("CUSTOM_INTERACTIVE_RESPONSE")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -634,7 +622,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CUSTOM_INTERACTIVE_RESPONSE" => Ok(Self::CustomInteractiveResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -704,6 +692,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -715,16 +704,11 @@ pub mod types {
     pub enum AppleMfbInboundFormContentType {
         #[serde(rename = "FORM_RESPONSE")]
         FormResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::FormResponse => f.write_str("FORM_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -735,7 +719,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORM_RESPONSE" => Ok(Self::FormResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -792,6 +776,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -803,16 +788,11 @@ pub mod types {
     pub enum AppleMfbInboundInvitationContentType {
         #[serde(rename = "INVITATION_RESPONSE")]
         InvitationResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundInvitationContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InvitationResponse => f.write_str("INVITATION_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -823,7 +803,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INVITATION_RESPONSE" => Ok(Self::InvitationResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -883,6 +863,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -894,16 +875,11 @@ pub mod types {
     pub enum AppleMfbInboundListPickerContentType {
         #[serde(rename = "LIST_PICKER_RESPONSE")]
         ListPickerResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundListPickerContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ListPickerResponse => f.write_str("LIST_PICKER_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -914,7 +890,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LIST_PICKER_RESPONSE" => Ok(Self::ListPickerResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -978,6 +954,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -989,16 +966,11 @@ pub mod types {
     pub enum AppleMfbInboundPayResponseContentType {
         #[serde(rename = "APPLE_PAY_RESPONSE")]
         ApplePayResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundPayResponseContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ApplePayResponse => f.write_str("APPLE_PAY_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1009,7 +981,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APPLE_PAY_RESPONSE" => Ok(Self::ApplePayResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1067,6 +1039,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1078,16 +1051,11 @@ pub mod types {
     pub enum AppleMfbInboundQuickReplyContentType {
         #[serde(rename = "QUICK_REPLY")]
         QuickReply,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundQuickReplyContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::QuickReply => f.write_str("QUICK_REPLY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1098,7 +1066,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "QUICK_REPLY" => Ok(Self::QuickReply),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1208,6 +1176,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1219,16 +1188,11 @@ pub mod types {
     pub enum AppleMfbInboundRoadsideAssistanceContentType {
         #[serde(rename = "ROADSIDE_ASSISTANCE")]
         RoadsideAssistance,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundRoadsideAssistanceContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::RoadsideAssistance => f.write_str("ROADSIDE_ASSISTANCE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1239,7 +1203,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ROADSIDE_ASSISTANCE" => Ok(Self::RoadsideAssistance),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1303,6 +1267,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1314,16 +1279,11 @@ pub mod types {
     pub enum AppleMfbInboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1334,7 +1294,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1413,6 +1373,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1424,16 +1385,11 @@ pub mod types {
     pub enum AppleMfbInboundTimePickerContentType {
         #[serde(rename = "TIME_PICKER_RESPONSE")]
         TimePickerResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundTimePickerContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TimePickerResponse => f.write_str("TIME_PICKER_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1444,7 +1400,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TIME_PICKER_RESPONSE" => Ok(Self::TimePickerResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1498,6 +1454,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1509,16 +1466,11 @@ pub mod types {
     pub enum AppleMfbInboundTypingIndicatorContentType {
         #[serde(rename = "TYPING_INDICATOR")]
         TypingIndicator,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbInboundTypingIndicatorContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TypingIndicator => f.write_str("TYPING_INDICATOR"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1529,7 +1481,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TYPING_INDICATOR" => Ok(Self::TypingIndicator),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1638,6 +1590,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1649,16 +1602,11 @@ pub mod types {
     pub enum AppleMfbOutboundAppClipContentType {
         #[serde(rename = "APP_CLIP")]
         AppClip,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundAppClipContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppClip => f.write_str("APP_CLIP"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1669,7 +1617,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APP_CLIP" => Ok(Self::AppClip),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1785,6 +1733,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1796,16 +1745,11 @@ pub mod types {
     pub enum AppleMfbOutboundAuthRequestContentType {
         #[serde(rename = "AUTHENTICATION_REQUEST")]
         AuthenticationRequest,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundAuthRequestContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AuthenticationRequest => f.write_str("AUTHENTICATION_REQUEST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1816,7 +1760,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUTHENTICATION_REQUEST" => Ok(Self::AuthenticationRequest),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2202,6 +2146,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2213,16 +2158,11 @@ pub mod types {
     pub enum AppleMfbOutboundDocumentContentType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundDocumentContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2233,7 +2173,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2282,6 +2222,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2293,16 +2234,11 @@ pub mod types {
     pub enum AppleMfbOutboundEventContentType {
         #[serde(rename = "TYPING_INDICATOR")]
         TypingIndicator,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundEventContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TypingIndicator => f.write_str("TYPING_INDICATOR"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2313,7 +2249,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TYPING_INDICATOR" => Ok(Self::TypingIndicator),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2396,6 +2332,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2407,16 +2344,11 @@ pub mod types {
     pub enum AppleMfbOutboundFormContentType {
         #[serde(rename = "FORM")]
         Form,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Form => f.write_str("FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2427,7 +2359,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORM" => Ok(Self::Form),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2499,6 +2431,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2510,16 +2443,11 @@ pub mod types {
     pub enum AppleMfbOutboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2530,7 +2458,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2618,6 +2546,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2629,16 +2558,11 @@ pub mod types {
     pub enum AppleMfbOutboundInvitationContentType {
         #[serde(rename = "INVITATION")]
         Invitation,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundInvitationContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Invitation => f.write_str("INVITATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2649,7 +2573,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INVITATION" => Ok(Self::Invitation),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2733,6 +2657,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2744,16 +2669,11 @@ pub mod types {
     pub enum AppleMfbOutboundListPickerContentType {
         #[serde(rename = "LIST_PICKER")]
         ListPicker,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundListPickerContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ListPicker => f.write_str("LIST_PICKER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2764,7 +2684,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LIST_PICKER" => Ok(Self::ListPicker),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2814,6 +2734,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2825,16 +2746,11 @@ pub mod types {
     pub enum AppleMfbOutboundMediaContentType {
         #[serde(rename = "MEDIA")]
         Media,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundMediaContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Media => f.write_str("MEDIA"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2845,7 +2761,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MEDIA" => Ok(Self::Media),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3174,6 +3090,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3185,16 +3102,11 @@ pub mod types {
     pub enum AppleMfbOutboundPayRequestContentType {
         #[serde(rename = "PAY_REQUEST")]
         PayRequest,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundPayRequestContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PayRequest => f.write_str("PAY_REQUEST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3205,7 +3117,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PAY_REQUEST" => Ok(Self::PayRequest),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3273,6 +3185,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3284,16 +3197,11 @@ pub mod types {
     pub enum AppleMfbOutboundQuickReplyContentType {
         #[serde(rename = "QUICK_REPLY")]
         QuickReply,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundQuickReplyContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::QuickReply => f.write_str("QUICK_REPLY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3304,7 +3212,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "QUICK_REPLY" => Ok(Self::QuickReply),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3397,6 +3305,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3408,16 +3317,11 @@ pub mod types {
     pub enum AppleMfbOutboundRichLinkContentType {
         #[serde(rename = "RICH_LINK")]
         RichLink,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundRichLinkContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::RichLink => f.write_str("RICH_LINK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3428,7 +3332,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "RICH_LINK" => Ok(Self::RichLink),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3478,6 +3382,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3489,16 +3394,11 @@ pub mod types {
     pub enum AppleMfbOutboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3509,7 +3409,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3592,6 +3492,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3603,16 +3504,11 @@ pub mod types {
     pub enum AppleMfbOutboundTimePickerContentType {
         #[serde(rename = "TIME_PICKER")]
         TimePicker,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundTimePickerContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TimePicker => f.write_str("TIME_PICKER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3623,7 +3519,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TIME_PICKER" => Ok(Self::TimePicker),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3720,6 +3616,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3731,16 +3628,11 @@ pub mod types {
     pub enum AppleMfbOutboundVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppleMfbOutboundVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3751,7 +3643,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4377,6 +4269,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4388,16 +4281,11 @@ pub mod types {
     pub enum DatePickerPageType {
         #[serde(rename = "DATE_PICKER")]
         DatePicker,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for DatePickerPageType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::DatePicker => f.write_str("DATE_PICKER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4408,7 +4296,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DATE_PICKER" => Ok(Self::DatePicker),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4464,6 +4352,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4475,16 +4364,11 @@ pub mod types {
     pub enum DatePickerSelectionInboundContentType {
         #[serde(rename = "DATE_PICKER")]
         DatePicker,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for DatePickerSelectionInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::DatePicker => f.write_str("DATE_PICKER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4495,7 +4379,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DATE_PICKER" => Ok(Self::DatePicker),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5798,6 +5682,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5809,16 +5694,11 @@ pub mod types {
     pub enum InputPageType {
         #[serde(rename = "INPUT")]
         Input,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InputPageType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Input => f.write_str("INPUT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5829,7 +5709,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INPUT" => Ok(Self::Input),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5885,6 +5765,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5896,16 +5777,11 @@ pub mod types {
     pub enum InputSelectionInboundContentType {
         #[serde(rename = "INPUT")]
         Input,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InputSelectionInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Input => f.write_str("INPUT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5916,7 +5792,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INPUT" => Ok(Self::Input),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7323,6 +7199,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7334,16 +7211,11 @@ pub mod types {
     pub enum MultiSelectSelectionInboundContentType {
         #[serde(rename = "MULTI_SELECT")]
         MultiSelect,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MultiSelectSelectionInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MultiSelect => f.write_str("MULTI_SELECT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7354,7 +7226,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MULTI_SELECT" => Ok(Self::MultiSelect),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7972,6 +7844,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7983,16 +7856,11 @@ pub mod types {
     pub enum PickerPageType {
         #[serde(rename = "PICKER")]
         Picker,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PickerPageType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Picker => f.write_str("PICKER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8003,7 +7871,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PICKER" => Ok(Self::Picker),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8059,6 +7927,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8070,16 +7939,11 @@ pub mod types {
     pub enum PickerSelectionInboundContentType {
         #[serde(rename = "PICKER")]
         Picker,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PickerSelectionInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Picker => f.write_str("PICKER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8090,7 +7954,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PICKER" => Ok(Self::Picker),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8622,6 +8486,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8633,16 +8498,11 @@ pub mod types {
     pub enum RoadsideAssistanceLocationInboundContentType {
         #[serde(rename = "LOCATION")]
         Location,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RoadsideAssistanceLocationInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Location => f.write_str("LOCATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8653,7 +8513,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION" => Ok(Self::Location),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8714,6 +8574,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8725,16 +8586,11 @@ pub mod types {
     pub enum RoadsideAssistanceRequestInboundContentType {
         #[serde(rename = "REQUEST")]
         Request,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RoadsideAssistanceRequestInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Request => f.write_str("REQUEST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8745,7 +8601,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "REQUEST" => Ok(Self::Request),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8795,6 +8651,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8806,16 +8663,11 @@ pub mod types {
     pub enum RoadsideAssistanceStatusInboundContentType {
         #[serde(rename = "STATUS")]
         Status,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RoadsideAssistanceStatusInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Status => f.write_str("STATUS"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8826,7 +8678,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "STATUS" => Ok(Self::Status),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8880,6 +8732,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8891,16 +8744,11 @@ pub mod types {
     pub enum RoadsideAssistanceTextInboundContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RoadsideAssistanceTextInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8911,7 +8759,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -9115,6 +8963,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -9126,16 +8975,11 @@ pub mod types {
     pub enum SelectPageType {
         #[serde(rename = "SELECT")]
         Select,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for SelectPageType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Select => f.write_str("SELECT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9146,7 +8990,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SELECT" => Ok(Self::Select),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -9202,6 +9046,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -9213,16 +9058,11 @@ pub mod types {
     pub enum SelectSelectionInboundContentType {
         #[serde(rename = "SELECT")]
         Select,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for SelectSelectionInboundContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Select => f.write_str("SELECT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9233,7 +9073,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SELECT" => Ok(Self::Select),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -1715,6 +1715,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1726,10 +1727,6 @@ pub mod types {
     pub enum ConversationAgentStatusChangedReportType {
         #[serde(rename = "CONVERSATION_AGENT_STATUS_CHANGED")]
         ConversationAgentStatusChanged,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationAgentStatusChangedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1737,7 +1734,6 @@ pub mod types {
                 Self::ConversationAgentStatusChanged => {
                     f.write_str("CONVERSATION_AGENT_STATUS_CHANGED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1750,7 +1746,7 @@ pub mod types {
                 "CONVERSATION_AGENT_STATUS_CHANGED" => {
                     Ok(Self::ConversationAgentStatusChanged)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1927,6 +1923,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1938,10 +1935,6 @@ pub mod types {
     pub enum ConversationAssignmentUpdatedReportType {
         #[serde(rename = "CONVERSATION_ASSIGNMENT_UPDATED")]
         ConversationAssignmentUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationAssignmentUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1949,7 +1942,6 @@ pub mod types {
                 Self::ConversationAssignmentUpdated => {
                     f.write_str("CONVERSATION_ASSIGNMENT_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1962,7 +1954,7 @@ pub mod types {
                 "CONVERSATION_ASSIGNMENT_UPDATED" => {
                     Ok(Self::ConversationAssignmentUpdated)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2015,6 +2007,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2026,16 +2019,11 @@ pub mod types {
     pub enum ConversationCreatedReportType {
         #[serde(rename = "CONVERSATION_CREATED")]
         ConversationCreated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationCreatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationCreated => f.write_str("CONVERSATION_CREATED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2046,7 +2034,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_CREATED" => Ok(Self::ConversationCreated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2099,6 +2087,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2110,10 +2099,6 @@ pub mod types {
     pub enum ConversationCustomerUpdatedReportType {
         #[serde(rename = "CONVERSATION_CUSTOMER_UPDATED")]
         ConversationCustomerUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationCustomerUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2121,7 +2106,6 @@ pub mod types {
                 Self::ConversationCustomerUpdated => {
                     f.write_str("CONVERSATION_CUSTOMER_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2132,7 +2116,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_CUSTOMER_UPDATED" => Ok(Self::ConversationCustomerUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2185,6 +2169,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2196,16 +2181,11 @@ pub mod types {
     pub enum ConversationDeletedReportType {
         #[serde(rename = "CONVERSATION_DELETED")]
         ConversationDeleted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationDeletedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationDeleted => f.write_str("CONVERSATION_DELETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2216,7 +2196,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_DELETED" => Ok(Self::ConversationDeleted),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2632,6 +2612,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2643,10 +2624,6 @@ pub mod types {
     pub enum ConversationFormFieldUpdatedReportType {
         #[serde(rename = "CONVERSATION_FORM_FIELD_UPDATED")]
         ConversationFormFieldUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationFormFieldUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2654,7 +2631,6 @@ pub mod types {
                 Self::ConversationFormFieldUpdated => {
                     f.write_str("CONVERSATION_FORM_FIELD_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2667,7 +2643,7 @@ pub mod types {
                 "CONVERSATION_FORM_FIELD_UPDATED" => {
                     Ok(Self::ConversationFormFieldUpdated)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2720,6 +2696,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2731,16 +2708,11 @@ pub mod types {
     pub enum ConversationFormUpdatedReportType {
         #[serde(rename = "CONVERSATION_FORM_UPDATED")]
         ConversationFormUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationFormUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationFormUpdated => f.write_str("CONVERSATION_FORM_UPDATED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2751,7 +2723,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_FORM_UPDATED" => Ok(Self::ConversationFormUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2804,6 +2776,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2815,10 +2788,6 @@ pub mod types {
     pub enum ConversationMessageUpdatedReportType {
         #[serde(rename = "CONVERSATION_MESSAGE_UPDATED")]
         ConversationMessageUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationMessageUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -2826,7 +2795,6 @@ pub mod types {
                 Self::ConversationMessageUpdated => {
                     f.write_str("CONVERSATION_MESSAGE_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2837,7 +2805,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_MESSAGE_UPDATED" => Ok(Self::ConversationMessageUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2890,6 +2858,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2901,16 +2870,11 @@ pub mod types {
     pub enum ConversationNoteAddedReportType {
         #[serde(rename = "CONVERSATION_NOTE_ADDED")]
         ConversationNoteAdded,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationNoteAddedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationNoteAdded => f.write_str("CONVERSATION_NOTE_ADDED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2921,7 +2885,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_NOTE_ADDED" => Ok(Self::ConversationNoteAdded),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2974,6 +2938,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2985,16 +2950,11 @@ pub mod types {
     pub enum ConversationNoteRemovedReportType {
         #[serde(rename = "CONVERSATION_NOTE_REMOVED")]
         ConversationNoteRemoved,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationNoteRemovedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationNoteRemoved => f.write_str("CONVERSATION_NOTE_REMOVED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3005,7 +2965,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_NOTE_REMOVED" => Ok(Self::ConversationNoteRemoved),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3058,6 +3018,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3069,16 +3030,11 @@ pub mod types {
     pub enum ConversationNoteUpdatedReportType {
         #[serde(rename = "CONVERSATION_NOTE_UPDATED")]
         ConversationNoteUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationNoteUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationNoteUpdated => f.write_str("CONVERSATION_NOTE_UPDATED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3089,7 +3045,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_NOTE_UPDATED" => Ok(Self::ConversationNoteUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3142,6 +3098,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3153,10 +3110,6 @@ pub mod types {
     pub enum ConversationPriorityUpdatedReportType {
         #[serde(rename = "CONVERSATION_PRIORITY_UPDATED")]
         ConversationPriorityUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationPriorityUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3164,7 +3117,6 @@ pub mod types {
                 Self::ConversationPriorityUpdated => {
                     f.write_str("CONVERSATION_PRIORITY_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3175,7 +3127,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_PRIORITY_UPDATED" => Ok(Self::ConversationPriorityUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3266,6 +3218,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3277,10 +3230,6 @@ pub mod types {
     pub enum ConversationQueueUpdatedReportType {
         #[serde(rename = "CONVERSATION_QUEUE_UPDATED")]
         ConversationQueueUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationQueueUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3288,7 +3237,6 @@ pub mod types {
                 Self::ConversationQueueUpdated => {
                     f.write_str("CONVERSATION_QUEUE_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3299,7 +3247,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_QUEUE_UPDATED" => Ok(Self::ConversationQueueUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3352,6 +3300,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3363,10 +3312,6 @@ pub mod types {
     pub enum ConversationSlaPolicyUpdatedReportType {
         #[serde(rename = "CONVERSATION_SLA_POLICY_UPDATED")]
         ConversationSlaPolicyUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationSlaPolicyUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3374,7 +3319,6 @@ pub mod types {
                 Self::ConversationSlaPolicyUpdated => {
                     f.write_str("CONVERSATION_SLA_POLICY_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3387,7 +3331,7 @@ pub mod types {
                 "CONVERSATION_SLA_POLICY_UPDATED" => {
                     Ok(Self::ConversationSlaPolicyUpdated)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3440,6 +3384,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3451,10 +3396,6 @@ pub mod types {
     pub enum ConversationStatusUpdatedReportType {
         #[serde(rename = "CONVERSATION_STATUS_UPDATED")]
         ConversationStatusUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationStatusUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3462,7 +3403,6 @@ pub mod types {
                 Self::ConversationStatusUpdated => {
                     f.write_str("CONVERSATION_STATUS_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3473,7 +3413,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_STATUS_UPDATED" => Ok(Self::ConversationStatusUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3526,6 +3466,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3537,10 +3478,6 @@ pub mod types {
     pub enum ConversationSummaryUpdatedReportType {
         #[serde(rename = "CONVERSATION_SUMMARY_UPDATED")]
         ConversationSummaryUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationSummaryUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3548,7 +3485,6 @@ pub mod types {
                 Self::ConversationSummaryUpdated => {
                     f.write_str("CONVERSATION_SUMMARY_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3559,7 +3495,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_SUMMARY_UPDATED" => Ok(Self::ConversationSummaryUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3612,6 +3548,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3623,16 +3560,11 @@ pub mod types {
     pub enum ConversationTagAddedReportType {
         #[serde(rename = "CONVERSATION_TAG_ADDED")]
         ConversationTagAdded,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationTagAddedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationTagAdded => f.write_str("CONVERSATION_TAG_ADDED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3643,7 +3575,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_TAG_ADDED" => Ok(Self::ConversationTagAdded),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3696,6 +3628,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3707,16 +3640,11 @@ pub mod types {
     pub enum ConversationTagRemovedReportType {
         #[serde(rename = "CONVERSATION_TAG_REMOVED")]
         ConversationTagRemoved,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationTagRemovedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ConversationTagRemoved => f.write_str("CONVERSATION_TAG_REMOVED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3727,7 +3655,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_TAG_REMOVED" => Ok(Self::ConversationTagRemoved),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3780,6 +3708,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3791,10 +3720,6 @@ pub mod types {
     pub enum ConversationTopicUpdatedReportType {
         #[serde(rename = "CONVERSATION_TOPIC_UPDATED")]
         ConversationTopicUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationTopicUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -3802,7 +3727,6 @@ pub mod types {
                 Self::ConversationTopicUpdated => {
                     f.write_str("CONVERSATION_TOPIC_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3813,7 +3737,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATION_TOPIC_UPDATED" => Ok(Self::ConversationTopicUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4124,6 +4048,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4135,10 +4060,6 @@ pub mod types {
     pub enum CustomEventReportType {
         #[serde(rename = "PEOPLE_CUSTOM_AND_TEMPLATE_EVENTS")]
         PeopleCustomAndTemplateEvents,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for CustomEventReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4146,7 +4067,6 @@ pub mod types {
                 Self::PeopleCustomAndTemplateEvents => {
                     f.write_str("PEOPLE_CUSTOM_AND_TEMPLATE_EVENTS")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4159,7 +4079,7 @@ pub mod types {
                 "PEOPLE_CUSTOM_AND_TEMPLATE_EVENTS" => {
                     Ok(Self::PeopleCustomAndTemplateEvents)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5962,6 +5882,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5973,16 +5894,11 @@ pub mod types {
     pub enum InboundMessageDeletedReportType {
         #[serde(rename = "INBOUND_MESSAGE_DELETED")]
         InboundMessageDeleted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InboundMessageDeletedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InboundMessageDeleted => f.write_str("INBOUND_MESSAGE_DELETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5993,7 +5909,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INBOUND_MESSAGE_DELETED" => Ok(Self::InboundMessageDeleted),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6046,6 +5962,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6057,16 +5974,11 @@ pub mod types {
     pub enum InboundMessageReportType {
         #[serde(rename = "INBOUND_MESSAGE")]
         InboundMessage,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InboundMessageReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InboundMessage => f.write_str("INBOUND_MESSAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6077,7 +5989,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INBOUND_MESSAGE" => Ok(Self::InboundMessage),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6129,6 +6041,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6140,16 +6053,11 @@ pub mod types {
     pub enum InboundMessageUpdatedReportType {
         #[serde(rename = "INBOUND_MESSAGE_UPDATED")]
         InboundMessageUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InboundMessageUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::InboundMessageUpdated => f.write_str("INBOUND_MESSAGE_UPDATED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6160,7 +6068,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INBOUND_MESSAGE_UPDATED" => Ok(Self::InboundMessageUpdated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7003,6 +6911,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7014,16 +6923,11 @@ pub mod types {
     pub enum MobileAppAppLaunchReportType {
         #[serde(rename = "MOBILE_APP_APP_LAUNCH")]
         MobileAppAppLaunch,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MobileAppAppLaunchReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MobileAppAppLaunch => f.write_str("MOBILE_APP_APP_LAUNCH"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7034,7 +6938,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MOBILE_APP_APP_LAUNCH" => Ok(Self::MobileAppAppLaunch),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7087,6 +6991,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7098,16 +7003,11 @@ pub mod types {
     pub enum MobileAppDepersonalizeReportType {
         #[serde(rename = "MOBILE_APP_DEPERSONALIZE")]
         MobileAppDepersonalize,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MobileAppDepersonalizeReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MobileAppDepersonalize => f.write_str("MOBILE_APP_DEPERSONALIZE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7118,7 +7018,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MOBILE_APP_DEPERSONALIZE" => Ok(Self::MobileAppDepersonalize),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7171,6 +7071,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7182,16 +7083,11 @@ pub mod types {
     pub enum MobileAppInstallReportType {
         #[serde(rename = "MOBILE_APP_INSTALL")]
         MobileAppInstall,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MobileAppInstallReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MobileAppInstall => f.write_str("MOBILE_APP_INSTALL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7202,7 +7098,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MOBILE_APP_INSTALL" => Ok(Self::MobileAppInstall),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7254,6 +7150,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7265,16 +7162,11 @@ pub mod types {
     pub enum MobileAppPersonalizeReportType {
         #[serde(rename = "MOBILE_APP_PERSONALIZE")]
         MobileAppPersonalize,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MobileAppPersonalizeReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MobileAppPersonalize => f.write_str("MOBILE_APP_PERSONALIZE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7285,7 +7177,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MOBILE_APP_PERSONALIZE" => Ok(Self::MobileAppPersonalize),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7338,6 +7230,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7349,16 +7242,11 @@ pub mod types {
     pub enum MobileAppUninstallReportType {
         #[serde(rename = "MOBILE_APP_UNINSTALL")]
         MobileAppUninstall,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MobileAppUninstallReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MobileAppUninstall => f.write_str("MOBILE_APP_UNINSTALL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7369,7 +7257,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MOBILE_APP_UNINSTALL" => Ok(Self::MobileAppUninstall),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7848,6 +7736,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7859,16 +7748,11 @@ pub mod types {
     pub enum OutboundMessageReportType {
         #[serde(rename = "OUTBOUND_MESSAGE")]
         OutboundMessage,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OutboundMessageReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::OutboundMessage => f.write_str("OUTBOUND_MESSAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7879,7 +7763,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "OUTBOUND_MESSAGE" => Ok(Self::OutboundMessage),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7933,6 +7817,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7944,16 +7829,11 @@ pub mod types {
     pub enum PersonAttributeChangedReportType {
         #[serde(rename = "PERSON_ATTRIBUTE_CHANGED")]
         PersonAttributeChanged,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonAttributeChangedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PersonAttributeChanged => f.write_str("PERSON_ATTRIBUTE_CHANGED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7964,7 +7844,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERSON_ATTRIBUTE_CHANGED" => Ok(Self::PersonAttributeChanged),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8108,6 +7988,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8119,10 +8000,6 @@ pub mod types {
     pub enum PersonContactInformationCreatedReportType {
         #[serde(rename = "PERSON_CONTACT_INFORMATION_CREATED")]
         PersonContactInformationCreated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonContactInformationCreatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8130,7 +8007,6 @@ pub mod types {
                 Self::PersonContactInformationCreated => {
                     f.write_str("PERSON_CONTACT_INFORMATION_CREATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8143,7 +8019,7 @@ pub mod types {
                 "PERSON_CONTACT_INFORMATION_CREATED" => {
                     Ok(Self::PersonContactInformationCreated)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8196,6 +8072,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8207,10 +8084,6 @@ pub mod types {
     pub enum PersonContactInformationDeletedReportType {
         #[serde(rename = "PERSON_CONTACT_INFORMATION_DELETED")]
         PersonContactInformationDeleted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonContactInformationDeletedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8218,7 +8091,6 @@ pub mod types {
                 Self::PersonContactInformationDeleted => {
                     f.write_str("PERSON_CONTACT_INFORMATION_DELETED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8231,7 +8103,7 @@ pub mod types {
                 "PERSON_CONTACT_INFORMATION_DELETED" => {
                     Ok(Self::PersonContactInformationDeleted)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8284,6 +8156,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8295,10 +8168,6 @@ pub mod types {
     pub enum PersonContactInformationUpdatedReportType {
         #[serde(rename = "PERSON_CONTACT_INFORMATION_UPDATED")]
         PersonContactInformationUpdated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonContactInformationUpdatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8306,7 +8175,6 @@ pub mod types {
                 Self::PersonContactInformationUpdated => {
                     f.write_str("PERSON_CONTACT_INFORMATION_UPDATED")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8319,7 +8187,7 @@ pub mod types {
                 "PERSON_CONTACT_INFORMATION_UPDATED" => {
                     Ok(Self::PersonContactInformationUpdated)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8372,6 +8240,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8383,16 +8252,11 @@ pub mod types {
     pub enum PersonCreatedReportType {
         #[serde(rename = "PERSON_CREATED")]
         PersonCreated,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonCreatedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PersonCreated => f.write_str("PERSON_CREATED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8403,7 +8267,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERSON_CREATED" => Ok(Self::PersonCreated),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8580,6 +8444,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8591,16 +8456,11 @@ pub mod types {
     pub enum PersonDeletedReportType {
         #[serde(rename = "PERSON_DELETED")]
         PersonDeleted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonDeletedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PersonDeleted => f.write_str("PERSON_DELETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8611,7 +8471,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERSON_DELETED" => Ok(Self::PersonDeleted),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8663,6 +8523,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8674,16 +8535,11 @@ pub mod types {
     pub enum PersonMergedReportType {
         #[serde(rename = "PERSON_MERGED")]
         PersonMerged,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonMergedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PersonMerged => f.write_str("PERSON_MERGED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8694,7 +8550,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERSON_MERGED" => Ok(Self::PersonMerged),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8820,6 +8676,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8831,16 +8688,11 @@ pub mod types {
     pub enum PersonTagAddedReportType {
         #[serde(rename = "PERSON_TAG_ADDED")]
         PersonTagAdded,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonTagAddedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PersonTagAdded => f.write_str("PERSON_TAG_ADDED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8851,7 +8703,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERSON_TAG_ADDED" => Ok(Self::PersonTagAdded),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8977,6 +8829,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8988,16 +8841,11 @@ pub mod types {
     pub enum PersonTagRemovedReportType {
         #[serde(rename = "PERSON_TAG_DELETED")]
         PersonTagDeleted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PersonTagRemovedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PersonTagDeleted => f.write_str("PERSON_TAG_DELETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9008,7 +8856,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERSON_TAG_DELETED" => Ok(Self::PersonTagDeleted),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10412,6 +10260,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10423,16 +10272,11 @@ pub mod types {
     pub enum WebSdkPageViewReportType {
         #[serde(rename = "WEB_SDK_PAGE_VIEW")]
         WebSdkPageView,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for WebSdkPageViewReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::WebSdkPageView => f.write_str("WEB_SDK_PAGE_VIEW"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10443,7 +10287,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "WEB_SDK_PAGE_VIEW" => Ok(Self::WebSdkPageView),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10495,6 +10339,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10506,16 +10351,11 @@ pub mod types {
     pub enum WebSdkSessionEndedReportType {
         #[serde(rename = "WEB_SDK_SESSION_ENDED")]
         WebSdkSessionEnded,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for WebSdkSessionEndedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::WebSdkSessionEnded => f.write_str("WEB_SDK_SESSION_ENDED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10526,7 +10366,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "WEB_SDK_SESSION_ENDED" => Ok(Self::WebSdkSessionEnded),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10579,6 +10419,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10590,16 +10431,11 @@ pub mod types {
     pub enum WebSdkSessionStartedReportType {
         #[serde(rename = "WEB_SDK_SESSION_STARTED")]
         WebSdkSessionStarted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for WebSdkSessionStartedReportType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::WebSdkSessionStarted => f.write_str("WEB_SDK_SESSION_STARTED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10610,7 +10446,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "WEB_SDK_SESSION_STARTED" => Ok(Self::WebSdkSessionStarted),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -4248,6 +4248,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4259,16 +4260,11 @@ pub mod types {
     pub enum HighDomainBounceBlockEventType {
         #[serde(rename = "HIGH_BOUNCE_RATE_BLOCKED")]
         HighBounceRateBlocked,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for HighDomainBounceBlockEventType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::HighBounceRateBlocked => f.write_str("HIGH_BOUNCE_RATE_BLOCKED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4279,7 +4275,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "HIGH_BOUNCE_RATE_BLOCKED" => Ok(Self::HighBounceRateBlocked),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4344,6 +4340,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4355,16 +4352,11 @@ pub mod types {
     pub enum HighDomainBounceWarnEventType {
         #[serde(rename = "HIGH_BOUNCE_RATE_WARNING")]
         HighBounceRateWarning,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for HighDomainBounceWarnEventType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::HighBounceRateWarning => f.write_str("HIGH_BOUNCE_RATE_WARNING"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4375,7 +4367,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "HIGH_BOUNCE_RATE_WARNING" => Ok(Self::HighBounceRateWarning),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

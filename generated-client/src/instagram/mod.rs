@@ -826,6 +826,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -837,16 +838,11 @@ pub mod types {
     pub enum InstagramDmInboundAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -857,7 +853,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1142,6 +1138,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1153,16 +1150,11 @@ pub mod types {
     pub enum InstagramDmInboundFileContentType {
         #[serde(rename = "FILE")]
         File,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundFileContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::File => f.write_str("FILE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1173,7 +1165,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FILE" => Ok(Self::File),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1231,6 +1223,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1242,16 +1235,11 @@ pub mod types {
     pub enum InstagramDmInboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1262,7 +1250,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1327,6 +1315,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1338,16 +1327,11 @@ pub mod types {
     pub enum InstagramDmInboundLocationCoordinatesContentType {
         #[serde(rename = "LOCATION")]
         Location,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundLocationCoordinatesContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Location => f.write_str("LOCATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1358,7 +1342,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION" => Ok(Self::Location),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1417,6 +1401,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1428,16 +1413,11 @@ pub mod types {
     pub enum InstagramDmInboundLocationUrlContentType {
         #[serde(rename = "LOCATION_URL")]
         LocationUrl,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundLocationUrlContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::LocationUrl => f.write_str("LOCATION_URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1448,7 +1428,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION_URL" => Ok(Self::LocationUrl),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1528,6 +1508,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1539,16 +1520,11 @@ pub mod types {
     pub enum InstagramDmInboundPostbackContentType {
         #[serde(rename = "POSTBACK")]
         Postback,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundPostbackContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Postback => f.write_str("POSTBACK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1559,7 +1535,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "POSTBACK" => Ok(Self::Postback),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1617,6 +1593,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1628,16 +1605,11 @@ pub mod types {
     pub enum InstagramDmInboundProductContentType {
         #[serde(rename = "PRODUCT")]
         Product,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundProductContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Product => f.write_str("PRODUCT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1648,7 +1620,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PRODUCT" => Ok(Self::Product),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1787,6 +1759,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1798,16 +1771,11 @@ pub mod types {
     pub enum InstagramDmInboundShareContentType {
         #[serde(rename = "SHARE")]
         Share,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundShareContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Share => f.write_str("SHARE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1818,7 +1786,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SHARE" => Ok(Self::Share),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1948,6 +1916,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1959,16 +1928,11 @@ pub mod types {
     pub enum InstagramDmInboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1979,7 +1943,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2048,6 +2012,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2059,16 +2024,11 @@ pub mod types {
     pub enum InstagramDmInboundUnknownContentType {
         #[serde(rename = "UNKNOWN")]
         Unknown,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundUnknownContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Unknown => f.write_str("UNKNOWN"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2079,7 +2039,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "UNKNOWN" => Ok(Self::Unknown),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2137,6 +2097,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2148,16 +2109,11 @@ pub mod types {
     pub enum InstagramDmInboundUrlContentType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundUrlContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2168,7 +2124,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2226,6 +2182,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2237,16 +2194,11 @@ pub mod types {
     pub enum InstagramDmInboundVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmInboundVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2257,7 +2209,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2381,6 +2333,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2392,16 +2345,11 @@ pub mod types {
     pub enum InstagramDmOutboundCarouselContentType {
         #[serde(rename = "CAROUSEL")]
         Carousel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmOutboundCarouselContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Carousel => f.write_str("CAROUSEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2412,7 +2360,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CAROUSEL" => Ok(Self::Carousel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2588,6 +2536,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2599,16 +2548,11 @@ pub mod types {
     pub enum InstagramDmOutboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmOutboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2619,7 +2563,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2719,6 +2663,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2730,16 +2675,11 @@ pub mod types {
     pub enum InstagramDmOutboundRichCardContentType {
         #[serde(rename = "RICH_CARD")]
         RichCard,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmOutboundRichCardContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::RichCard => f.write_str("RICH_CARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2750,7 +2690,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "RICH_CARD" => Ok(Self::RichCard),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2800,6 +2740,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2811,16 +2752,11 @@ pub mod types {
     pub enum InstagramDmOutboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InstagramDmOutboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2831,7 +2767,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3125,6 +3061,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3136,16 +3073,11 @@ pub mod types {
     pub enum MentionInstagramDmInboundStoryContentType {
         #[serde(rename = "STORY_MENTION")]
         StoryMention,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MentionInstagramDmInboundStoryContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::StoryMention => f.write_str("STORY_MENTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3156,7 +3088,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "STORY_MENTION" => Ok(Self::StoryMention),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3741,6 +3673,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3752,16 +3685,11 @@ pub mod types {
     pub enum PostbackInstagramDmButtonType {
         #[serde(rename = "POSTBACK")]
         Postback,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PostbackInstagramDmButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Postback => f.write_str("POSTBACK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3772,7 +3700,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "POSTBACK" => Ok(Self::Postback),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4170,6 +4098,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4181,16 +4110,11 @@ pub mod types {
     pub enum UrlInstagramDmButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlInstagramDmButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4201,7 +4125,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -50,6 +50,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -61,16 +62,11 @@ pub mod types {
     pub enum AddChannelButtonType {
         #[serde(rename = "ADD_CHANNEL")]
         AddChannel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AddChannelButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AddChannel => f.write_str("ADD_CHANNEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -81,7 +77,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ADD_CHANNEL" => Ok(Self::AddChannel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -125,6 +121,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -136,16 +133,11 @@ pub mod types {
     pub enum AddChannelGeneralButtonType {
         #[serde(rename = "ADD_CHANNEL")]
         AddChannel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AddChannelGeneralButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AddChannel => f.write_str("ADD_CHANNEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -156,7 +148,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ADD_CHANNEL" => Ok(Self::AddChannel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -200,6 +192,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -211,16 +204,11 @@ pub mod types {
     pub enum AddChannelTextAndImageButtonType {
         #[serde(rename = "ADD_CHANNEL")]
         AddChannel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AddChannelTextAndImageButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AddChannel => f.write_str("ADD_CHANNEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -231,7 +219,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ADD_CHANNEL" => Ok(Self::AddChannel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -457,6 +445,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -468,16 +457,11 @@ pub mod types {
     pub enum AppLinkButtonType {
         #[serde(rename = "APP_LINK")]
         AppLink,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppLinkButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppLink => f.write_str("APP_LINK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -488,7 +472,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APP_LINK" => Ok(Self::AppLink),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -593,6 +577,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -604,16 +589,11 @@ pub mod types {
     pub enum AppLinkGeneralButtonType {
         #[serde(rename = "APP_LINK")]
         AppLink,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppLinkGeneralButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppLink => f.write_str("APP_LINK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -624,7 +604,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APP_LINK" => Ok(Self::AppLink),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -729,6 +709,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -740,16 +721,11 @@ pub mod types {
     pub enum AppLinkTextAndImageButtonType {
         #[serde(rename = "APP_LINK")]
         AppLink,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AppLinkTextAndImageButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppLink => f.write_str("APP_LINK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -760,7 +736,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APP_LINK" => Ok(Self::AppLink),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -810,6 +786,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -821,16 +798,11 @@ pub mod types {
     pub enum BotKeywordButtonType {
         #[serde(rename = "BOT_KEYWORD")]
         BotKeyword,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BotKeywordButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BotKeyword => f.write_str("BOT_KEYWORD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -841,7 +813,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BOT_KEYWORD" => Ok(Self::BotKeyword),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -890,6 +862,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -901,16 +874,11 @@ pub mod types {
     pub enum BotKeywordGeneralButtonType {
         #[serde(rename = "BOT_KEYWORD")]
         BotKeyword,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BotKeywordGeneralButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BotKeyword => f.write_str("BOT_KEYWORD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -921,7 +889,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BOT_KEYWORD" => Ok(Self::BotKeyword),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -970,6 +938,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -981,16 +950,11 @@ pub mod types {
     pub enum BotKeywordTextAndImageButtonType {
         #[serde(rename = "BOT_KEYWORD")]
         BotKeyword,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BotKeywordTextAndImageButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BotKeyword => f.write_str("BOT_KEYWORD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1001,7 +965,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BOT_KEYWORD" => Ok(Self::BotKeyword),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1168,6 +1132,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1179,16 +1144,11 @@ pub mod types {
     pub enum BusinessFormGeneralButtonType {
         #[serde(rename = "BUSINESS_FORM")]
         BusinessForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BusinessFormGeneralButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BusinessForm => f.write_str("BUSINESS_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1199,7 +1159,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUSINESS_FORM" => Ok(Self::BusinessForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1253,6 +1213,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1264,16 +1225,11 @@ pub mod types {
     pub enum BusinessFormTextAndImageButtonType {
         #[serde(rename = "BUSINESS_FORM")]
         BusinessForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BusinessFormTextAndImageButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BusinessForm => f.write_str("BUSINESS_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1284,7 +1240,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUSINESS_FORM" => Ok(Self::BusinessForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1893,6 +1849,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1904,16 +1861,11 @@ pub mod types {
     pub enum ChatbotSwitchButtonType {
         #[serde(rename = "CHATBOT_SWITCH")]
         ChatbotSwitch,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ChatbotSwitchButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ChatbotSwitch => f.write_str("CHATBOT_SWITCH"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1924,7 +1876,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CHATBOT_SWITCH" => Ok(Self::ChatbotSwitch),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2876,6 +2828,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2887,16 +2840,11 @@ pub mod types {
     pub enum DeliveryTrackingButtonType {
         #[serde(rename = "DELIVERY_TRACKING")]
         DeliveryTracking,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for DeliveryTrackingButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::DeliveryTracking => f.write_str("DELIVERY_TRACKING"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2907,7 +2855,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DELIVERY_TRACKING" => Ok(Self::DeliveryTracking),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3005,6 +2953,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3016,16 +2965,11 @@ pub mod types {
     pub enum FreeCouponTitleContent58b7723dType {
         #[serde(rename = "FREE_COUPON")]
         FreeCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FreeCouponTitleContent58b7723dType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::FreeCoupon => f.write_str("FREE_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3036,7 +2980,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FREE_COUPON" => Ok(Self::FreeCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3062,6 +3006,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3073,16 +3018,11 @@ pub mod types {
     pub enum FreeCouponTitleContentType {
         #[serde(rename = "FREE_COUPON")]
         FreeCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FreeCouponTitleContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::FreeCoupon => f.write_str("FREE_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3093,7 +3033,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FREE_COUPON" => Ok(Self::FreeCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3482,6 +3422,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3493,16 +3434,11 @@ pub mod types {
     pub enum ImageTemplateType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ImageTemplateType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3513,7 +3449,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3587,6 +3523,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3598,16 +3535,11 @@ pub mod types {
     pub enum ImageWideTemplateType {
         #[serde(rename = "IMAGE_WIDE")]
         ImageWide,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ImageWideTemplateType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ImageWide => f.write_str("IMAGE_WIDE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3618,7 +3550,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE_WIDE" => Ok(Self::ImageWide),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3922,6 +3854,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3933,16 +3866,11 @@ pub mod types {
     pub enum ItemListTemplateType {
         #[serde(rename = "ITEM_LIST")]
         ItemList,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ItemListTemplateType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ItemList => f.write_str("ITEM_LIST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3953,7 +3881,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ITEM_LIST" => Ok(Self::ItemList),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4358,6 +4286,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4369,10 +4298,6 @@ pub mod types {
     pub enum KakaoChinguOutboundCarouselCommerceFreeFormContentType {
         #[serde(rename = "CAROUSEL_COMMERCE_FREE_FORM")]
         CarouselCommerceFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundCarouselCommerceFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -4380,7 +4305,6 @@ pub mod types {
                 Self::CarouselCommerceFreeForm => {
                     f.write_str("CAROUSEL_COMMERCE_FREE_FORM")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4391,7 +4315,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CAROUSEL_COMMERCE_FREE_FORM" => Ok(Self::CarouselCommerceFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4465,6 +4389,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4476,16 +4401,11 @@ pub mod types {
     pub enum KakaoChinguOutboundCarouselFreeFormContentType {
         #[serde(rename = "CAROUSEL_FREE_FORM")]
         CarouselFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundCarouselFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::CarouselFreeForm => f.write_str("CAROUSEL_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4496,7 +4416,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CAROUSEL_FREE_FORM" => Ok(Self::CarouselFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4582,6 +4502,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4593,16 +4514,11 @@ pub mod types {
     pub enum KakaoChinguOutboundCommerceFreeFormContentType {
         #[serde(rename = "COMMERCE_FREE_FORM")]
         CommerceFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundCommerceFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::CommerceFreeForm => f.write_str("COMMERCE_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4613,7 +4529,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "COMMERCE_FREE_FORM" => Ok(Self::CommerceFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4896,6 +4812,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4907,16 +4824,11 @@ pub mod types {
     pub enum KakaoChinguOutboundImageFreeFormContentType {
         #[serde(rename = "IMAGE_FREE_FORM")]
         ImageFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundImageFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ImageFreeForm => f.write_str("IMAGE_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4927,7 +4839,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE_FREE_FORM" => Ok(Self::ImageFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5062,6 +4974,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5073,16 +4986,11 @@ pub mod types {
     pub enum KakaoChinguOutboundImageVariableContentType {
         #[serde(rename = "IMAGE_VARIABLE")]
         ImageVariable,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundImageVariableContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ImageVariable => f.write_str("IMAGE_VARIABLE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5093,7 +5001,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE_VARIABLE" => Ok(Self::ImageVariable),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5170,6 +5078,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5181,16 +5090,11 @@ pub mod types {
     pub enum KakaoChinguOutboundImageWideFreeFormContentType {
         #[serde(rename = "IMAGE_WIDE_FREE_FORM")]
         ImageWideFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundImageWideFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ImageWideFreeForm => f.write_str("IMAGE_WIDE_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5201,7 +5105,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE_WIDE_FREE_FORM" => Ok(Self::ImageWideFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5339,6 +5243,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5350,16 +5255,11 @@ pub mod types {
     pub enum KakaoChinguOutboundImageWideVariableContentType {
         #[serde(rename = "IMAGE_WIDE_VARIABLE")]
         ImageWideVariable,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundImageWideVariableContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ImageWideVariable => f.write_str("IMAGE_WIDE_VARIABLE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5370,7 +5270,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE_WIDE_VARIABLE" => Ok(Self::ImageWideVariable),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5449,6 +5349,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5460,16 +5361,11 @@ pub mod types {
     pub enum KakaoChinguOutboundItemListFreeFormContentType {
         #[serde(rename = "ITEM_LIST_FREE_FORM")]
         ItemListFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundItemListFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ItemListFreeForm => f.write_str("ITEM_LIST_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5480,7 +5376,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ITEM_LIST_FREE_FORM" => Ok(Self::ItemListFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5618,6 +5514,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5629,16 +5526,11 @@ pub mod types {
     pub enum KakaoChinguOutboundItemListVariableContentType {
         #[serde(rename = "ITEM_LIST_VARIABLE")]
         ItemListVariable,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundItemListVariableContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ItemListVariable => f.write_str("ITEM_LIST_VARIABLE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5649,7 +5541,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ITEM_LIST_VARIABLE" => Ok(Self::ItemListVariable),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5746,6 +5638,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5757,16 +5650,11 @@ pub mod types {
     pub enum KakaoChinguOutboundPremiumVideoFreeFormContentType {
         #[serde(rename = "PREMIUM_VIDEO_FREE_FORM")]
         PremiumVideoFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundPremiumVideoFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PremiumVideoFreeForm => f.write_str("PREMIUM_VIDEO_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5777,7 +5665,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PREMIUM_VIDEO_FREE_FORM" => Ok(Self::PremiumVideoFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5847,6 +5735,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5858,16 +5747,11 @@ pub mod types {
     pub enum KakaoChinguOutboundTextFreeFormContentType {
         #[serde(rename = "TEXT_FREE_FORM")]
         TextFreeForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundTextFreeFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TextFreeForm => f.write_str("TEXT_FREE_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5878,7 +5762,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT_FREE_FORM" => Ok(Self::TextFreeForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5989,6 +5873,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6000,16 +5885,11 @@ pub mod types {
     pub enum KakaoChinguOutboundTextVariableContentType {
         #[serde(rename = "TEXT_VARIABLE")]
         TextVariable,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoChinguOutboundTextVariableContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TextVariable => f.write_str("TEXT_VARIABLE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6020,7 +5900,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT_VARIABLE" => Ok(Self::TextVariable),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6334,6 +6214,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6345,16 +6226,11 @@ pub mod types {
     pub enum KakaoSangdamChatbotSwitchButtonType {
         #[serde(rename = "CHATBOT_SWITCH")]
         ChatbotSwitch,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamChatbotSwitchButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ChatbotSwitch => f.write_str("CHATBOT_SWITCH"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6365,7 +6241,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CHATBOT_SWITCH" => Ok(Self::ChatbotSwitch),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6423,6 +6299,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6434,16 +6311,11 @@ pub mod types {
     pub enum KakaoSangdamInboundAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamInboundAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6454,7 +6326,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6659,6 +6531,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6670,16 +6543,11 @@ pub mod types {
     pub enum KakaoSangdamInboundExpiredSessionContentType {
         #[serde(rename = "EXPIRED_SESSION")]
         ExpiredSession,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamInboundExpiredSessionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ExpiredSession => f.write_str("EXPIRED_SESSION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6690,7 +6558,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "EXPIRED_SESSION" => Ok(Self::ExpiredSession),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6748,6 +6616,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6759,16 +6628,11 @@ pub mod types {
     pub enum KakaoSangdamInboundFileContentType {
         #[serde(rename = "FILE")]
         File,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamInboundFileContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::File => f.write_str("FILE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6779,7 +6643,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FILE" => Ok(Self::File),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6837,6 +6701,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6848,16 +6713,11 @@ pub mod types {
     pub enum KakaoSangdamInboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamInboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6868,7 +6728,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7001,6 +6861,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7012,16 +6873,11 @@ pub mod types {
     pub enum KakaoSangdamInboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamInboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7032,7 +6888,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7090,6 +6946,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7101,16 +6958,11 @@ pub mod types {
     pub enum KakaoSangdamInboundVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamInboundVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7121,7 +6973,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7279,6 +7131,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7290,16 +7143,11 @@ pub mod types {
     pub enum KakaoSangdamOpenApplicationButtonType {
         #[serde(rename = "OPEN_APPLICATION")]
         OpenApplication,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamOpenApplicationButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::OpenApplication => f.write_str("OPEN_APPLICATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7310,7 +7158,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "OPEN_APPLICATION" => Ok(Self::OpenApplication),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7368,6 +7216,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7379,16 +7228,11 @@ pub mod types {
     pub enum KakaoSangdamOpenUrlButtonType {
         #[serde(rename = "OPEN_URL")]
         OpenUrl,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamOpenUrlButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::OpenUrl => f.write_str("OPEN_URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7399,7 +7243,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "OPEN_URL" => Ok(Self::OpenUrl),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7452,6 +7296,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7463,16 +7308,11 @@ pub mod types {
     pub enum KakaoSangdamOutboundButtonListContentType {
         #[serde(rename = "BUTTON_LIST")]
         ButtonList,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamOutboundButtonListContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ButtonList => f.write_str("BUTTON_LIST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7483,7 +7323,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUTTON_LIST" => Ok(Self::ButtonList),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7659,6 +7499,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7670,16 +7511,11 @@ pub mod types {
     pub enum KakaoSangdamOutboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamOutboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7690,7 +7526,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7737,6 +7573,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7748,16 +7585,11 @@ pub mod types {
     pub enum KakaoSangdamOutboundTerminateSessionContentType {
         #[serde(rename = "TERMINATE_SESSION")]
         TerminateSession,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamOutboundTerminateSessionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TerminateSession => f.write_str("TERMINATE_SESSION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7768,7 +7600,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TERMINATE_SESSION" => Ok(Self::TerminateSession),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7819,6 +7651,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7830,16 +7663,11 @@ pub mod types {
     pub enum KakaoSangdamOutboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamOutboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7850,7 +7678,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7911,6 +7739,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7922,16 +7751,11 @@ pub mod types {
     pub enum KakaoSangdamReplyButtonType {
         #[serde(rename = "REPLY")]
         Reply,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamReplyButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Reply => f.write_str("REPLY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7942,7 +7766,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "REPLY" => Ok(Self::Reply),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8002,6 +7826,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8013,16 +7838,11 @@ pub mod types {
     pub enum KakaoSangdamReplyWithTextButtonType {
         #[serde(rename = "REPLY_WITH_TEXT")]
         ReplyWithText,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for KakaoSangdamReplyWithTextButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ReplyWithText => f.write_str("REPLY_WITH_TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8033,7 +7853,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "REPLY_WITH_TEXT" => Ok(Self::ReplyWithText),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8933,6 +8753,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8944,16 +8765,11 @@ pub mod types {
     pub enum MessageDeliveryButtonType {
         #[serde(rename = "MESSAGE_DELIVERY")]
         MessageDelivery,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessageDeliveryButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MessageDelivery => f.write_str("MESSAGE_DELIVERY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8964,7 +8780,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MESSAGE_DELIVERY" => Ok(Self::MessageDelivery),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -9013,6 +8829,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -9024,16 +8841,11 @@ pub mod types {
     pub enum MessageDeliveryGeneralButtonType {
         #[serde(rename = "MESSAGE_DELIVERY")]
         MessageDelivery,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessageDeliveryGeneralButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MessageDelivery => f.write_str("MESSAGE_DELIVERY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9044,7 +8856,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MESSAGE_DELIVERY" => Ok(Self::MessageDelivery),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -9143,6 +8955,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -9154,16 +8967,11 @@ pub mod types {
     pub enum MessageDeliveryTextAndImageButtonType {
         #[serde(rename = "MESSAGE_DELIVERY")]
         MessageDelivery,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessageDeliveryTextAndImageButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MessageDelivery => f.write_str("MESSAGE_DELIVERY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9174,7 +8982,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MESSAGE_DELIVERY" => Ok(Self::MessageDelivery),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -9947,6 +9755,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -9958,10 +9767,6 @@ pub mod types {
     pub enum PercentageDiscountCouponTitleContent58b7723dType {
         #[serde(rename = "PERCENTAGE_DISCOUNT_COUPON")]
         PercentageDiscountCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PercentageDiscountCouponTitleContent58b7723dType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -9969,7 +9774,6 @@ pub mod types {
                 Self::PercentageDiscountCoupon => {
                     f.write_str("PERCENTAGE_DISCOUNT_COUPON")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9980,7 +9784,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERCENTAGE_DISCOUNT_COUPON" => Ok(Self::PercentageDiscountCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10007,6 +9811,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10018,10 +9823,6 @@ pub mod types {
     pub enum PercentageDiscountCouponTitleContentType {
         #[serde(rename = "PERCENTAGE_DISCOUNT_COUPON")]
         PercentageDiscountCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PercentageDiscountCouponTitleContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -10029,7 +9830,6 @@ pub mod types {
                 Self::PercentageDiscountCoupon => {
                     f.write_str("PERCENTAGE_DISCOUNT_COUPON")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10040,7 +9840,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PERCENTAGE_DISCOUNT_COUPON" => Ok(Self::PercentageDiscountCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10160,6 +9960,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10171,16 +9972,11 @@ pub mod types {
     pub enum PriceDiscountCouponTitleContent58b7723dType {
         #[serde(rename = "PRICE_DISCOUNT_COUPON")]
         PriceDiscountCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PriceDiscountCouponTitleContent58b7723dType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PriceDiscountCoupon => f.write_str("PRICE_DISCOUNT_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10191,7 +9987,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PRICE_DISCOUNT_COUPON" => Ok(Self::PriceDiscountCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10217,6 +10013,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10228,16 +10025,11 @@ pub mod types {
     pub enum PriceDiscountCouponTitleContentType {
         #[serde(rename = "PRICE_DISCOUNT_COUPON")]
         PriceDiscountCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PriceDiscountCouponTitleContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PriceDiscountCoupon => f.write_str("PRICE_DISCOUNT_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10248,7 +10040,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PRICE_DISCOUNT_COUPON" => Ok(Self::PriceDiscountCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10501,6 +10293,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10512,16 +10305,11 @@ pub mod types {
     pub enum RichContentFreeFormAddChannelButtonType {
         #[serde(rename = "ADD_CHANNEL")]
         AddChannel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RichContentFreeFormAddChannelButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AddChannel => f.write_str("ADD_CHANNEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10532,7 +10320,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ADD_CHANNEL" => Ok(Self::AddChannel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10638,6 +10426,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10649,16 +10438,11 @@ pub mod types {
     pub enum RichContentFreeFormAppLinkButtonType {
         #[serde(rename = "APP_LINK")]
         AppLink,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RichContentFreeFormAppLinkButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppLink => f.write_str("APP_LINK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10669,7 +10453,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APP_LINK" => Ok(Self::AppLink),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10719,6 +10503,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10730,16 +10515,11 @@ pub mod types {
     pub enum RichContentFreeFormBotKeywordButtonType {
         #[serde(rename = "BOT_KEYWORD")]
         BotKeyword,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RichContentFreeFormBotKeywordButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BotKeyword => f.write_str("BOT_KEYWORD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10750,7 +10530,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BOT_KEYWORD" => Ok(Self::BotKeyword),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10804,6 +10584,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10815,16 +10596,11 @@ pub mod types {
     pub enum RichContentFreeFormBusinessFormButtonType {
         #[serde(rename = "BUSINESS_FORM")]
         BusinessForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RichContentFreeFormBusinessFormButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BusinessForm => f.write_str("BUSINESS_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10835,7 +10611,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUSINESS_FORM" => Ok(Self::BusinessForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11092,6 +10868,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11103,16 +10880,11 @@ pub mod types {
     pub enum RichContentFreeFormMessageDeliveryButtonType {
         #[serde(rename = "MESSAGE_DELIVERY")]
         MessageDelivery,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RichContentFreeFormMessageDeliveryButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MessageDelivery => f.write_str("MESSAGE_DELIVERY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11123,7 +10895,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MESSAGE_DELIVERY" => Ok(Self::MessageDelivery),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11202,6 +10974,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11213,16 +10986,11 @@ pub mod types {
     pub enum RichContentFreeFormUrlButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RichContentFreeFormUrlButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11233,7 +11001,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11310,6 +11078,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11321,16 +11090,11 @@ pub mod types {
     pub enum ShippingDiscountCouponTitleContentType {
         #[serde(rename = "SHIPPING_DISCOUNT_COUPON")]
         ShippingDiscountCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ShippingDiscountCouponTitleContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ShippingDiscountCoupon => f.write_str("SHIPPING_DISCOUNT_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11341,7 +11105,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SHIPPING_DISCOUNT_COUPON" => Ok(Self::ShippingDiscountCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11780,6 +11544,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11791,16 +11556,11 @@ pub mod types {
     pub enum TextAndImageFreeFormAddChannelButtonType {
         #[serde(rename = "ADD_CHANNEL")]
         AddChannel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextAndImageFreeFormAddChannelButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AddChannel => f.write_str("ADD_CHANNEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11811,7 +11571,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ADD_CHANNEL" => Ok(Self::AddChannel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11917,6 +11677,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11928,16 +11689,11 @@ pub mod types {
     pub enum TextAndImageFreeFormAppLinkButtonType {
         #[serde(rename = "APP_LINK")]
         AppLink,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextAndImageFreeFormAppLinkButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppLink => f.write_str("APP_LINK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11948,7 +11704,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APP_LINK" => Ok(Self::AppLink),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11998,6 +11754,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12009,16 +11766,11 @@ pub mod types {
     pub enum TextAndImageFreeFormBotKeywordButtonType {
         #[serde(rename = "BOT_KEYWORD")]
         BotKeyword,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextAndImageFreeFormBotKeywordButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BotKeyword => f.write_str("BOT_KEYWORD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12029,7 +11781,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BOT_KEYWORD" => Ok(Self::BotKeyword),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12083,6 +11835,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12094,16 +11847,11 @@ pub mod types {
     pub enum TextAndImageFreeFormBusinessFormButtonType {
         #[serde(rename = "BUSINESS_FORM")]
         BusinessForm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextAndImageFreeFormBusinessFormButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BusinessForm => f.write_str("BUSINESS_FORM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12114,7 +11862,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUSINESS_FORM" => Ok(Self::BusinessForm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12371,6 +12119,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12382,16 +12131,11 @@ pub mod types {
     pub enum TextAndImageFreeFormMessageDeliveryButtonType {
         #[serde(rename = "MESSAGE_DELIVERY")]
         MessageDelivery,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextAndImageFreeFormMessageDeliveryButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MessageDelivery => f.write_str("MESSAGE_DELIVERY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12402,7 +12146,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MESSAGE_DELIVERY" => Ok(Self::MessageDelivery),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12482,6 +12226,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12493,16 +12238,11 @@ pub mod types {
     pub enum TextAndImageFreeFormUrlButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextAndImageFreeFormUrlButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12513,7 +12253,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12585,6 +12325,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12596,16 +12337,11 @@ pub mod types {
     pub enum TextTemplateType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextTemplateType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12616,7 +12352,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12753,6 +12489,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12764,16 +12501,11 @@ pub mod types {
     pub enum UpCouponTitleContent58b7723dType {
         #[serde(rename = "UP_COUPON")]
         UpCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UpCouponTitleContent58b7723dType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::UpCoupon => f.write_str("UP_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12784,7 +12516,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "UP_COUPON" => Ok(Self::UpCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12810,6 +12542,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12821,16 +12554,11 @@ pub mod types {
     pub enum UpCouponTitleContentType {
         #[serde(rename = "UP_COUPON")]
         UpCoupon,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UpCouponTitleContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::UpCoupon => f.write_str("UP_COUPON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12841,7 +12569,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "UP_COUPON" => Ok(Self::UpCoupon),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12919,6 +12647,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12930,16 +12659,11 @@ pub mod types {
     pub enum UrlButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12950,7 +12674,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13056,6 +12780,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13067,16 +12792,11 @@ pub mod types {
     pub enum UrlGeneralButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlGeneralButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13087,7 +12807,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13246,6 +12966,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13257,16 +12978,11 @@ pub mod types {
     pub enum UrlTextAndImageButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlTextAndImageButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13277,7 +12993,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -283,6 +283,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -294,16 +295,11 @@ pub mod types {
     pub enum LiveChatInboundAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -314,7 +310,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -371,6 +367,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -382,16 +379,11 @@ pub mod types {
     pub enum LiveChatInboundBundleContentType {
         #[serde(rename = "BUNDLE")]
         Bundle,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundBundleContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Bundle => f.write_str("BUNDLE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -402,7 +394,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUNDLE" => Ok(Self::Bundle),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -467,6 +459,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -478,16 +471,11 @@ pub mod types {
     pub enum LiveChatInboundButtonResponseContentType {
         #[serde(rename = "BUTTON_RESPONSE")]
         ButtonResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundButtonResponseContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ButtonResponse => f.write_str("BUTTON_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -498,7 +486,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUTTON_RESPONSE" => Ok(Self::ButtonResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -780,6 +768,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -791,16 +780,11 @@ pub mod types {
     pub enum LiveChatInboundCustomDataContentType {
         #[serde(rename = "CUSTOM_DATA")]
         CustomData,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundCustomDataContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::CustomData => f.write_str("CUSTOM_DATA"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -811,7 +795,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CUSTOM_DATA" => Ok(Self::CustomData),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -883,6 +867,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -894,16 +879,11 @@ pub mod types {
     pub enum LiveChatInboundDocumentContentType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundDocumentContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -914,7 +894,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -986,6 +966,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -997,16 +978,11 @@ pub mod types {
     pub enum LiveChatInboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1017,7 +993,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1079,6 +1055,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1090,16 +1067,11 @@ pub mod types {
     pub enum LiveChatInboundSurveyResponseContentType {
         #[serde(rename = "SURVEY_RESPONSE")]
         SurveyResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundSurveyResponseContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::SurveyResponse => f.write_str("SURVEY_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1110,7 +1082,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SURVEY_RESPONSE" => Ok(Self::SurveyResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1160,6 +1132,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1171,16 +1144,11 @@ pub mod types {
     pub enum LiveChatInboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1191,7 +1159,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1400,6 +1368,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1411,16 +1380,11 @@ pub mod types {
     pub enum LiveChatInboundVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatInboundVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1431,7 +1395,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1481,6 +1445,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1492,16 +1457,11 @@ pub mod types {
     pub enum LiveChatOutboundAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1512,7 +1472,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1590,6 +1550,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1601,16 +1562,11 @@ pub mod types {
     pub enum LiveChatOutboundButtonContentType {
         #[serde(rename = "LIVE_CHAT_BUTTON")]
         LiveChatButton,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundButtonContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::LiveChatButton => f.write_str("LIVE_CHAT_BUTTON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1621,7 +1577,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LIVE_CHAT_BUTTON" => Ok(Self::LiveChatButton),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1774,6 +1730,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1785,16 +1742,11 @@ pub mod types {
     pub enum LiveChatOutboundCarouselContentType {
         #[serde(rename = "CAROUSEL")]
         Carousel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundCarouselContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Carousel => f.write_str("CAROUSEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1805,7 +1757,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CAROUSEL" => Ok(Self::Carousel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2108,6 +2060,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2119,16 +2072,11 @@ pub mod types {
     pub enum LiveChatOutboundCustomDataContentType {
         #[serde(rename = "CUSTOM_DATA")]
         CustomData,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundCustomDataContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::CustomData => f.write_str("CUSTOM_DATA"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2139,7 +2087,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CUSTOM_DATA" => Ok(Self::CustomData),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2202,6 +2150,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2213,16 +2162,11 @@ pub mod types {
     pub enum LiveChatOutboundDocumentWithCaptionContentType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundDocumentWithCaptionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2233,7 +2177,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2297,6 +2241,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2308,16 +2253,11 @@ pub mod types {
     pub enum LiveChatOutboundImageWithCaptionContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundImageWithCaptionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2328,7 +2268,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2397,6 +2337,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2408,16 +2349,11 @@ pub mod types {
     pub enum LiveChatOutboundQuickReplyContentType {
         #[serde(rename = "QUICK_REPLY")]
         QuickReply,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundQuickReplyContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::QuickReply => f.write_str("QUICK_REPLY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2428,7 +2364,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "QUICK_REPLY" => Ok(Self::QuickReply),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2524,6 +2460,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2535,16 +2472,11 @@ pub mod types {
     pub enum LiveChatOutboundSurveyRequestContentType {
         #[serde(rename = "SURVEY_REQUEST")]
         SurveyRequest,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundSurveyRequestContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::SurveyRequest => f.write_str("SURVEY_REQUEST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2555,7 +2487,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SURVEY_REQUEST" => Ok(Self::SurveyRequest),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2605,6 +2537,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2616,16 +2549,11 @@ pub mod types {
     pub enum LiveChatOutboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2636,7 +2564,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2723,6 +2651,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2734,16 +2663,11 @@ pub mod types {
     pub enum LiveChatOutboundVideoWithCaptionContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LiveChatOutboundVideoWithCaptionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2754,7 +2678,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2974,6 +2898,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2985,16 +2910,11 @@ pub mod types {
     pub enum PostbackCardActionType {
         #[serde(rename = "POSTBACK_DATA")]
         PostbackData,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PostbackCardActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PostbackData => f.write_str("POSTBACK_DATA"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3005,7 +2925,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "POSTBACK_DATA" => Ok(Self::PostbackData),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3118,6 +3038,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3129,16 +3050,11 @@ pub mod types {
     pub enum UrlCardActionType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlCardActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3149,7 +3065,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -357,6 +357,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -384,10 +385,6 @@ pub mod types {
         ViberBot,
         #[serde(rename = "WHATSAPP")]
         Whatsapp,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InboundMoEventChannel {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -401,7 +398,6 @@ pub mod types {
                 Self::ViberBm => f.write_str("VIBER_BM"),
                 Self::ViberBot => f.write_str("VIBER_BOT"),
                 Self::Whatsapp => f.write_str("WHATSAPP"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -420,7 +416,7 @@ pub mod types {
                 "VIBER_BM" => Ok(Self::ViberBm),
                 "VIBER_BOT" => Ok(Self::ViberBot),
                 "WHATSAPP" => Ok(Self::Whatsapp),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -585,6 +581,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -598,17 +595,12 @@ pub mod types {
         AppleMb,
         #[serde(rename = "RCS")]
         Rcs,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InboundTypingStartedChannel {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppleMb => f.write_str("APPLE_MB"),
                 Self::Rcs => f.write_str("RCS"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -620,7 +612,7 @@ pub mod types {
             match value {
                 "APPLE_MB" => Ok(Self::AppleMb),
                 "RCS" => Ok(Self::Rcs),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -645,6 +637,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -656,16 +649,11 @@ pub mod types {
     pub enum InboundTypingStoppedChannel {
         #[serde(rename = "APPLE_MB")]
         AppleMb,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for InboundTypingStoppedChannel {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AppleMb => f.write_str("APPLE_MB"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -676,7 +664,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APPLE_MB" => Ok(Self::AppleMb),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2161,6 +2149,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2172,16 +2161,11 @@ pub mod types {
     pub enum MessagesApiInboundTypingStartedEventEvent {
         #[serde(rename = "TYPING_STARTED")]
         TypingStarted,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiInboundTypingStartedEventEvent {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TypingStarted => f.write_str("TYPING_STARTED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2192,7 +2176,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TYPING_STARTED" => Ok(Self::TypingStarted),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2291,6 +2275,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2302,16 +2287,11 @@ pub mod types {
     pub enum MessagesApiInboundTypingStoppedEventEvent {
         #[serde(rename = "TYPING_STOPPED")]
         TypingStopped,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiInboundTypingStoppedEventEvent {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TypingStopped => f.write_str("TYPING_STOPPED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2322,7 +2302,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TYPING_STOPPED" => Ok(Self::TypingStopped),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11089,6 +11069,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11100,16 +11081,11 @@ pub mod types {
     pub enum MessagesApiMoEventAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11120,7 +11096,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11194,6 +11170,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11205,16 +11182,11 @@ pub mod types {
     pub enum MessagesApiMoEventAuthenticationResponseContentType {
         #[serde(rename = "AUTHENTICATION_RESPONSE")]
         AuthenticationResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventAuthenticationResponseContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::AuthenticationResponse => f.write_str("AUTHENTICATION_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11225,7 +11197,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUTHENTICATION_RESPONSE" => Ok(Self::AuthenticationResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11298,6 +11270,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11309,16 +11282,11 @@ pub mod types {
     pub enum MessagesApiMoEventButtonReplyContentType {
         #[serde(rename = "BUTTON_REPLY")]
         ButtonReply,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventButtonReplyContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ButtonReply => f.write_str("BUTTON_REPLY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11329,7 +11297,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUTTON_REPLY" => Ok(Self::ButtonReply),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11640,6 +11608,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11651,16 +11620,11 @@ pub mod types {
     pub enum MessagesApiMoEventDocumentContentType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventDocumentContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11671,7 +11635,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11697,6 +11661,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11708,16 +11673,11 @@ pub mod types {
     pub enum MessagesApiMoEventEvent {
         #[serde(rename = "MO")]
         Mo,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventEvent {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Mo => f.write_str("MO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11728,7 +11688,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MO" => Ok(Self::Mo),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11788,6 +11748,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11799,16 +11760,11 @@ pub mod types {
     pub enum MessagesApiMoEventFileContentType {
         #[serde(rename = "FILE")]
         File,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventFileContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::File => f.write_str("FILE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11819,7 +11775,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FILE" => Ok(Self::File),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11877,6 +11833,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11888,16 +11845,11 @@ pub mod types {
     pub enum MessagesApiMoEventFlowResponseContentType {
         #[serde(rename = "FLOW_RESPONSE")]
         FlowResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventFlowResponseContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::FlowResponse => f.write_str("FLOW_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11908,7 +11860,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FLOW_RESPONSE" => Ok(Self::FlowResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11971,6 +11923,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11982,16 +11935,11 @@ pub mod types {
     pub enum MessagesApiMoEventFormContentType {
         #[serde(rename = "FORM_RESPONSE")]
         FormResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventFormContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::FormResponse => f.write_str("FORM_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12002,7 +11950,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORM_RESPONSE" => Ok(Self::FormResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12188,6 +12136,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12199,16 +12148,11 @@ pub mod types {
     pub enum MessagesApiMoEventImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12219,7 +12163,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12272,6 +12216,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12283,16 +12228,11 @@ pub mod types {
     pub enum MessagesApiMoEventListReplyContentType {
         #[serde(rename = "LIST_REPLY")]
         ListReply,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventListReplyContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ListReply => f.write_str("LIST_REPLY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12303,7 +12243,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LIST_REPLY" => Ok(Self::ListReply),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12377,6 +12317,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12388,16 +12329,11 @@ pub mod types {
     pub enum MessagesApiMoEventLocationContentType {
         #[serde(rename = "LOCATION")]
         Location,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventLocationContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Location => f.write_str("LOCATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12408,7 +12344,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION" => Ok(Self::Location),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12673,6 +12609,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12684,16 +12621,11 @@ pub mod types {
     pub enum MessagesApiMoEventPaymentResponseContentType {
         #[serde(rename = "PAYMENT_RESPONSE")]
         PaymentResponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventPaymentResponseContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::PaymentResponse => f.write_str("PAYMENT_RESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12704,7 +12636,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PAYMENT_RESPONSE" => Ok(Self::PaymentResponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12922,6 +12854,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12933,16 +12866,11 @@ pub mod types {
     pub enum MessagesApiMoEventReactionContentType {
         #[serde(rename = "REACTION")]
         Reaction,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventReactionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Reaction => f.write_str("REACTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12953,7 +12881,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "REACTION" => Ok(Self::Reaction),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13018,6 +12946,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13029,16 +12958,11 @@ pub mod types {
     pub enum MessagesApiMoEventSubjectContentType {
         #[serde(rename = "SUBJECT")]
         Subject,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventSubjectContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Subject => f.write_str("SUBJECT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13049,7 +12973,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SUBJECT" => Ok(Self::Subject),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13114,6 +13038,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13125,16 +13050,11 @@ pub mod types {
     pub enum MessagesApiMoEventTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13145,7 +13065,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13195,6 +13115,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13206,16 +13127,11 @@ pub mod types {
     pub enum MessagesApiMoEventUrlContentType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventUrlContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13226,7 +13142,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13287,6 +13203,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13298,16 +13215,11 @@ pub mod types {
     pub enum MessagesApiMoEventVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MessagesApiMoEventVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13318,7 +13230,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -475,6 +475,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -486,16 +487,11 @@ pub mod types {
     pub enum ButtonFacebookTemplatePayloadType {
         #[serde(rename = "BUTTON")]
         Button,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ButtonFacebookTemplatePayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Button => f.write_str("BUTTON"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -506,7 +502,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BUTTON" => Ok(Self::Button),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -619,6 +615,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -630,16 +627,11 @@ pub mod types {
     pub enum CallButtonType {
         #[serde(rename = "CALL")]
         Call,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for CallButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Call => f.write_str("CALL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -650,7 +642,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CALL" => Ok(Self::Call),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1389,6 +1381,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1400,16 +1393,11 @@ pub mod types {
     pub enum FacebookBodyAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1420,7 +1408,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1621,6 +1609,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1632,16 +1621,11 @@ pub mod types {
     pub enum FacebookBodyDocumentContentType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyDocumentContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1652,7 +1636,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1702,6 +1686,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1713,16 +1698,11 @@ pub mod types {
     pub enum FacebookBodyImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1733,7 +1713,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1808,6 +1788,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1819,16 +1800,11 @@ pub mod types {
     pub enum FacebookBodyLocationContentType {
         #[serde(rename = "LOCATION")]
         Location,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyLocationContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Location => f.write_str("LOCATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1839,7 +1815,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION" => Ok(Self::Location),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1890,6 +1866,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1901,16 +1878,11 @@ pub mod types {
     pub enum FacebookBodySenderActionContentType {
         #[serde(rename = "SENDER_ACTION")]
         SenderAction,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodySenderActionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::SenderAction => f.write_str("SENDER_ACTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -1921,7 +1893,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SENDER_ACTION" => Ok(Self::SenderAction),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -1971,6 +1943,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -1982,16 +1955,11 @@ pub mod types {
     pub enum FacebookBodyTemplateContentType {
         #[serde(rename = "TEMPLATE")]
         Template,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyTemplateContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Template => f.write_str("TEMPLATE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2002,7 +1970,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEMPLATE" => Ok(Self::Template),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2052,6 +2020,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2063,16 +2032,11 @@ pub mod types {
     pub enum FacebookBodyTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2083,7 +2047,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2132,6 +2096,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2143,16 +2108,11 @@ pub mod types {
     pub enum FacebookBodyVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookBodyVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2163,7 +2123,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2221,6 +2181,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2232,16 +2193,11 @@ pub mod types {
     pub enum FacebookInboundAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2252,7 +2208,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2508,6 +2464,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2519,16 +2476,11 @@ pub mod types {
     pub enum FacebookInboundFallbackContentType {
         #[serde(rename = "FALLBACK")]
         Fallback,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundFallbackContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Fallback => f.write_str("FALLBACK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2539,7 +2491,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FALLBACK" => Ok(Self::Fallback),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2597,6 +2549,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2608,16 +2561,11 @@ pub mod types {
     pub enum FacebookInboundFileContentType {
         #[serde(rename = "FILE")]
         File,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundFileContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::File => f.write_str("FILE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2628,7 +2576,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FILE" => Ok(Self::File),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2690,6 +2638,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2701,16 +2650,11 @@ pub mod types {
     pub enum FacebookInboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2721,7 +2665,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2786,6 +2730,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2797,16 +2742,11 @@ pub mod types {
     pub enum FacebookInboundLocationCoordinatesContentType {
         #[serde(rename = "LOCATION")]
         Location,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundLocationCoordinatesContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Location => f.write_str("LOCATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2817,7 +2757,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION" => Ok(Self::Location),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2876,6 +2816,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2887,16 +2828,11 @@ pub mod types {
     pub enum FacebookInboundLocationUrlContentType {
         #[serde(rename = "LOCATION_URL")]
         LocationUrl,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundLocationUrlContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::LocationUrl => f.write_str("LOCATION_URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2907,7 +2843,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION_URL" => Ok(Self::LocationUrl),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2976,6 +2912,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2987,16 +2924,11 @@ pub mod types {
     pub enum FacebookInboundPostbackContentType {
         #[serde(rename = "POSTBACK")]
         Postback,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundPostbackContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Postback => f.write_str("POSTBACK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3007,7 +2939,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "POSTBACK" => Ok(Self::Postback),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3138,6 +3070,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3149,16 +3082,11 @@ pub mod types {
     pub enum FacebookInboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3169,7 +3097,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3238,6 +3166,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3249,16 +3178,11 @@ pub mod types {
     pub enum FacebookInboundUnknownContentType {
         #[serde(rename = "UNKNOWN")]
         Unknown,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundUnknownContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Unknown => f.write_str("UNKNOWN"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3269,7 +3193,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "UNKNOWN" => Ok(Self::Unknown),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3327,6 +3251,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3338,16 +3263,11 @@ pub mod types {
     pub enum FacebookInboundUrlContentType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundUrlContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3358,7 +3278,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3416,6 +3336,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3427,16 +3348,11 @@ pub mod types {
     pub enum FacebookInboundVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookInboundVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3447,7 +3363,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3798,6 +3714,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3809,16 +3726,11 @@ pub mod types {
     pub enum FacebookOutboundAudioContentType {
         #[serde(rename = "AUDIO")]
         Audio,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundAudioContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Audio => f.write_str("AUDIO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3829,7 +3741,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUDIO" => Ok(Self::Audio),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3879,6 +3791,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3890,16 +3803,11 @@ pub mod types {
     pub enum FacebookOutboundCommentContentType {
         #[serde(rename = "COMMENT")]
         Comment,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundCommentContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Comment => f.write_str("COMMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3910,7 +3818,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "COMMENT" => Ok(Self::Comment),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4160,6 +4068,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4171,16 +4080,11 @@ pub mod types {
     pub enum FacebookOutboundDocumentContentType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundDocumentContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4191,7 +4095,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4241,6 +4145,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4252,16 +4157,11 @@ pub mod types {
     pub enum FacebookOutboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4272,7 +4172,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4347,6 +4247,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4358,16 +4259,11 @@ pub mod types {
     pub enum FacebookOutboundLocationContentType {
         #[serde(rename = "LOCATION")]
         Location,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundLocationContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Location => f.write_str("LOCATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4378,7 +4274,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LOCATION" => Ok(Self::Location),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4533,6 +4429,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4544,16 +4441,11 @@ pub mod types {
     pub enum FacebookOutboundMarketingMessageContentType {
         #[serde(rename = "MARKETING_MESSAGE")]
         MarketingMessage,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundMarketingMessageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MarketingMessage => f.write_str("MARKETING_MESSAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4564,7 +4456,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MARKETING_MESSAGE" => Ok(Self::MarketingMessage),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4616,6 +4508,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4627,16 +4520,11 @@ pub mod types {
     pub enum FacebookOutboundMarketingTemplateContentType {
         #[serde(rename = "TEMPLATE")]
         Template,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundMarketingTemplateContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Template => f.write_str("TEMPLATE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4647,7 +4535,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEMPLATE" => Ok(Self::Template),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4697,6 +4585,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4708,16 +4597,11 @@ pub mod types {
     pub enum FacebookOutboundMarketingTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundMarketingTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4728,7 +4612,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4794,6 +4678,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4805,16 +4690,11 @@ pub mod types {
     pub enum FacebookOutboundOptInFollowupContentType {
         #[serde(rename = "OPT_IN_FOLLOWUP")]
         OptInFollowup,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundOptInFollowupContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::OptInFollowup => f.write_str("OPT_IN_FOLLOWUP"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4825,7 +4705,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "OPT_IN_FOLLOWUP" => Ok(Self::OptInFollowup),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4875,6 +4755,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4886,16 +4767,11 @@ pub mod types {
     pub enum FacebookOutboundPostContentType {
         #[serde(rename = "POST")]
         Post,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundPostContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Post => f.write_str("POST"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4906,7 +4782,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "POST" => Ok(Self::Post),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4957,6 +4833,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4968,16 +4845,11 @@ pub mod types {
     pub enum FacebookOutboundSenderActionContentType {
         #[serde(rename = "SENDER_ACTION")]
         SenderAction,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundSenderActionContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::SenderAction => f.write_str("SENDER_ACTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4988,7 +4860,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SENDER_ACTION" => Ok(Self::SenderAction),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5038,6 +4910,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5049,16 +4922,11 @@ pub mod types {
     pub enum FacebookOutboundTemplateContentType {
         #[serde(rename = "TEMPLATE")]
         Template,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundTemplateContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Template => f.write_str("TEMPLATE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5069,7 +4937,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEMPLATE" => Ok(Self::Template),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5119,6 +4987,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5130,16 +4999,11 @@ pub mod types {
     pub enum FacebookOutboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5150,7 +5014,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5200,6 +5064,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5211,16 +5076,11 @@ pub mod types {
     pub enum FacebookOutboundVideoContentType {
         #[serde(rename = "VIDEO")]
         Video,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for FacebookOutboundVideoContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Video => f.write_str("VIDEO"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5231,7 +5091,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VIDEO" => Ok(Self::Video),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5470,6 +5330,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5481,16 +5342,11 @@ pub mod types {
     pub enum GenericFacebookTemplatePayloadType {
         #[serde(rename = "GENERIC")]
         Generic,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for GenericFacebookTemplatePayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Generic => f.write_str("GENERIC"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5501,7 +5357,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "GENERIC" => Ok(Self::Generic),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6356,6 +6212,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6367,16 +6224,11 @@ pub mod types {
     pub enum MarketingMessageFacebookTemplatePayloadType {
         #[serde(rename = "MARKETING_MESSAGE")]
         MarketingMessage,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MarketingMessageFacebookTemplatePayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MarketingMessage => f.write_str("MARKETING_MESSAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6387,7 +6239,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MARKETING_MESSAGE" => Ok(Self::MarketingMessage),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7343,6 +7195,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7354,16 +7207,11 @@ pub mod types {
     pub enum OptInCarouselFacebookTemplatePayloadType {
         #[serde(rename = "OPT_IN_CAROUSEL")]
         OptInCarousel,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OptInCarouselFacebookTemplatePayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::OptInCarousel => f.write_str("OPT_IN_CAROUSEL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7374,7 +7222,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "OPT_IN_CAROUSEL" => Ok(Self::OptInCarousel),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7552,6 +7400,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7563,16 +7412,11 @@ pub mod types {
     pub enum OptInFacebookTemplatePayloadType {
         #[serde(rename = "OPT_IN")]
         OptIn,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for OptInFacebookTemplatePayloadType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::OptIn => f.write_str("OPT_IN"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7583,7 +7427,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "OPT_IN" => Ok(Self::OptIn),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7810,6 +7654,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7821,16 +7666,11 @@ pub mod types {
     pub enum PostbackButtonType {
         #[serde(rename = "POSTBACK")]
         Postback,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PostbackButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Postback => f.write_str("POSTBACK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7841,7 +7681,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "POSTBACK" => Ok(Self::Postback),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8705,6 +8545,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8716,16 +8557,11 @@ pub mod types {
     pub enum UrlButtonType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlButtonType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8736,7 +8572,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -3419,6 +3419,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3430,16 +3431,11 @@ pub mod types {
     pub enum PushOutboundImageContentType {
         #[serde(rename = "IMAGE")]
         Image,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PushOutboundImageContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Image => f.write_str("IMAGE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3450,7 +3446,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "IMAGE" => Ok(Self::Image),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3511,6 +3507,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3522,16 +3519,11 @@ pub mod types {
     pub enum PushOutboundTextContentType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PushOutboundTextContentType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3542,7 +3534,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

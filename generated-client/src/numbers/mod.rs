@@ -454,6 +454,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -465,16 +466,11 @@ pub mod types {
     pub enum AutoResponseActionType {
         #[serde(rename = "AUTORESPONSE")]
         Autoresponse,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AutoResponseActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Autoresponse => f.write_str("AUTORESPONSE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -485,7 +481,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "AUTORESPONSE" => Ok(Self::Autoresponse),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -543,6 +539,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -554,16 +551,11 @@ pub mod types {
     pub enum BlockActionType {
         #[serde(rename = "BLOCK")]
         Block,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BlockActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Block => f.write_str("BLOCK"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -574,7 +566,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BLOCK" => Ok(Self::Block),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5139,6 +5131,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5150,16 +5143,11 @@ pub mod types {
     pub enum DataUniversalNumberingSystemNumberType {
         #[serde(rename = "DUNS")]
         Duns,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for DataUniversalNumberingSystemNumberType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Duns => f.write_str("DUNS"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5170,7 +5158,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DUNS" => Ok(Self::Duns),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6038,6 +6026,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6049,10 +6038,6 @@ pub mod types {
     pub enum ExternalTenDlcCampaignType {
         #[serde(rename = "EXTERNAL_TEN_DIGIT_LONG_CODE")]
         ExternalTenDigitLongCode,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ExternalTenDlcCampaignType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6060,7 +6045,6 @@ pub mod types {
                 Self::ExternalTenDigitLongCode => {
                     f.write_str("EXTERNAL_TEN_DIGIT_LONG_CODE")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6071,7 +6055,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "EXTERNAL_TEN_DIGIT_LONG_CODE" => Ok(Self::ExternalTenDigitLongCode),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6142,6 +6126,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6153,16 +6138,11 @@ pub mod types {
     pub enum ForwardToCallRoutingDetailsType {
         #[serde(rename = "FORWARD_TO_CALL_ROUTING")]
         ForwardToCallRouting,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ForwardToCallRoutingDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ForwardToCallRouting => f.write_str("FORWARD_TO_CALL_ROUTING"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6173,7 +6153,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORWARD_TO_CALL_ROUTING" => Ok(Self::ForwardToCallRouting),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6235,6 +6215,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6246,10 +6227,6 @@ pub mod types {
     pub enum ForwardToExternalIntegrationActionType {
         #[serde(rename = "FORWARD_TO_EXTERNAL_INTEGRATION")]
         ForwardToExternalIntegration,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ForwardToExternalIntegrationActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6257,7 +6234,6 @@ pub mod types {
                 Self::ForwardToExternalIntegration => {
                     f.write_str("FORWARD_TO_EXTERNAL_INTEGRATION")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6270,7 +6246,7 @@ pub mod types {
                 "FORWARD_TO_EXTERNAL_INTEGRATION" => {
                     Ok(Self::ForwardToExternalIntegration)
                 }
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6332,6 +6308,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6343,16 +6320,11 @@ pub mod types {
     pub enum ForwardToIvrActionDetailsType {
         #[serde(rename = "FORWARD_TO_IVR")]
         ForwardToIvr,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ForwardToIvrActionDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ForwardToIvr => f.write_str("FORWARD_TO_IVR"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6363,7 +6335,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORWARD_TO_IVR" => Ok(Self::ForwardToIvr),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6425,6 +6397,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6436,10 +6409,6 @@ pub mod types {
     pub enum ForwardToMarkupLanguageDetailsType {
         #[serde(rename = "FORWARD_TO_MARKUP_LANGUAGE")]
         ForwardToMarkupLanguage,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ForwardToMarkupLanguageDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -6447,7 +6416,6 @@ pub mod types {
                 Self::ForwardToMarkupLanguage => {
                     f.write_str("FORWARD_TO_MARKUP_LANGUAGE")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6458,7 +6426,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORWARD_TO_MARKUP_LANGUAGE" => Ok(Self::ForwardToMarkupLanguage),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6520,6 +6488,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6531,16 +6500,11 @@ pub mod types {
     pub enum ForwardToPstnActionDetailsType {
         #[serde(rename = "FORWARD_TO_PSTN")]
         ForwardToPstn,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ForwardToPstnActionDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ForwardToPstn => f.write_str("FORWARD_TO_PSTN"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6551,7 +6515,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORWARD_TO_PSTN" => Ok(Self::ForwardToPstn),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6623,6 +6587,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6634,16 +6599,11 @@ pub mod types {
     pub enum ForwardToSubscriptionDetailsType {
         #[serde(rename = "FORWARD_TO_SUBSCRIPTION")]
         ForwardToSubscription,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ForwardToSubscriptionDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ForwardToSubscription => f.write_str("FORWARD_TO_SUBSCRIPTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6654,7 +6614,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "FORWARD_TO_SUBSCRIPTION" => Ok(Self::ForwardToSubscription),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6704,6 +6664,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6715,16 +6676,11 @@ pub mod types {
     pub enum GlobalIntermediaryIdentificationNumberType {
         #[serde(rename = "GIIN")]
         Giin,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for GlobalIntermediaryIdentificationNumberType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Giin => f.write_str("GIIN"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6735,7 +6691,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "GIIN" => Ok(Self::Giin),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6970,6 +6926,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6981,16 +6938,11 @@ pub mod types {
     pub enum GovernmentBrandType {
         #[serde(rename = "TENDLC_GOVERNMENT")]
         TendlcGovernment,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for GovernmentBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcGovernment => f.write_str("TENDLC_GOVERNMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7001,7 +6953,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_GOVERNMENT" => Ok(Self::TendlcGovernment),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7089,6 +7041,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7100,16 +7053,11 @@ pub mod types {
     pub enum HttpForwardActionType {
         #[serde(rename = "HTTP_FORWARD")]
         HttpForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for HttpForwardActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::HttpForward => f.write_str("HTTP_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7120,7 +7068,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "HTTP_FORWARD" => Ok(Self::HttpForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7274,6 +7222,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7285,16 +7234,11 @@ pub mod types {
     pub enum LegalEntityIdentifierType {
         #[serde(rename = "LEI")]
         Lei,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for LegalEntityIdentifierType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Lei => f.write_str("LEI"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7305,7 +7249,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "LEI" => Ok(Self::Lei),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7365,6 +7309,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7376,16 +7321,11 @@ pub mod types {
     pub enum MailForwardActionType {
         #[serde(rename = "MAIL_FORWARD")]
         MailForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MailForwardActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MailForward => f.write_str("MAIL_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7396,7 +7336,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MAIL_FORWARD" => Ok(Self::MailForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7710,6 +7650,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7721,16 +7662,11 @@ pub mod types {
     pub enum MmsHttpForwardActionType {
         #[serde(rename = "HTTP_FORWARD")]
         HttpForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MmsHttpForwardActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::HttpForward => f.write_str("HTTP_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7741,7 +7677,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "HTTP_FORWARD" => Ok(Self::HttpForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7796,6 +7732,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7807,16 +7744,11 @@ pub mod types {
     pub enum MmsNoActionType {
         #[serde(rename = "NO_ACTION")]
         NoAction,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MmsNoActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::NoAction => f.write_str("NO_ACTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7827,7 +7759,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "NO_ACTION" => Ok(Self::NoAction),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -7882,6 +7814,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -7893,16 +7826,11 @@ pub mod types {
     pub enum MmsPullActionType {
         #[serde(rename = "PULL")]
         Pull,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MmsPullActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Pull => f.write_str("PULL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -7913,7 +7841,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PULL" => Ok(Self::Pull),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8665,6 +8593,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8676,16 +8605,11 @@ pub mod types {
     pub enum NoActionType {
         #[serde(rename = "NO_ACTION")]
         NoAction,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for NoActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::NoAction => f.write_str("NO_ACTION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8696,7 +8620,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "NO_ACTION" => Ok(Self::NoAction),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8944,6 +8868,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8955,16 +8880,11 @@ pub mod types {
     pub enum NonProfitBrandType {
         #[serde(rename = "TENDLC_NON_PROFIT")]
         TendlcNonProfit,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for NonProfitBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcNonProfit => f.write_str("TENDLC_NON_PROFIT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8975,7 +8895,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_NON_PROFIT" => Ok(Self::TendlcNonProfit),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10690,6 +10610,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10701,16 +10622,11 @@ pub mod types {
     pub enum PrivateCompanyBrandType {
         #[serde(rename = "TENDLC_PRIVATE_COMPANY")]
         TendlcPrivateCompany,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PrivateCompanyBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcPrivateCompany => f.write_str("TENDLC_PRIVATE_COMPANY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10721,7 +10637,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_PRIVATE_COMPANY" => Ok(Self::TendlcPrivateCompany),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11151,6 +11067,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11162,16 +11079,11 @@ pub mod types {
     pub enum PublicCompanyBrandType {
         #[serde(rename = "TENDLC_PUBLIC_COMPANY")]
         TendlcPublicCompany,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PublicCompanyBrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TendlcPublicCompany => f.write_str("TENDLC_PUBLIC_COMPANY"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11182,7 +11094,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TENDLC_PUBLIC_COMPANY" => Ok(Self::TendlcPublicCompany),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11237,6 +11149,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11248,16 +11161,11 @@ pub mod types {
     pub enum PullActionType {
         #[serde(rename = "PULL")]
         Pull,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PullActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Pull => f.write_str("PULL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11268,7 +11176,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PULL" => Ok(Self::Pull),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11851,6 +11759,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11862,16 +11771,11 @@ pub mod types {
     pub enum ShortCodeCampaignBuilderResultDataCampaignType {
         #[serde(rename = "SHORT_CODE")]
         ShortCode,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ShortCodeCampaignBuilderResultDataCampaignType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::ShortCode => f.write_str("SHORT_CODE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11882,7 +11786,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SHORT_CODE" => Ok(Self::ShortCode),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12135,6 +12039,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12146,16 +12051,11 @@ pub mod types {
     pub enum SmppForwardActionType {
         #[serde(rename = "SMPP_FORWARD")]
         SmppForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for SmppForwardActionType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::SmppForward => f.write_str("SMPP_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12166,7 +12066,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SMPP_FORWARD" => Ok(Self::SmppForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13314,6 +13214,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13325,16 +13226,11 @@ pub mod types {
     pub enum TenDlcCampaignBuilderResultDataCampaignType {
         #[serde(rename = "TEN_DIGIT_LONG_CODE")]
         TenDigitLongCode,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TenDlcCampaignBuilderResultDataCampaignType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TenDigitLongCode => f.write_str("TEN_DIGIT_LONG_CODE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13345,7 +13241,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEN_DIGIT_LONG_CODE" => Ok(Self::TenDigitLongCode),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -13457,6 +13353,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -13468,16 +13365,11 @@ pub mod types {
     pub enum TenDlcCampaignType {
         #[serde(rename = "TEN_DIGIT_LONG_CODE")]
         TenDigitLongCode,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TenDlcCampaignType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TenDigitLongCode => f.write_str("TEN_DIGIT_LONG_CODE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -13488,7 +13380,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEN_DIGIT_LONG_CODE" => Ok(Self::TenDigitLongCode),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -14154,6 +14046,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -14165,16 +14058,11 @@ pub mod types {
     pub enum TollFreeCampaignBuilderResultDataCampaignType {
         #[serde(rename = "TOLL_FREE_NUMBER")]
         TollFreeNumber,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TollFreeCampaignBuilderResultDataCampaignType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TollFreeNumber => f.write_str("TOLL_FREE_NUMBER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -14185,7 +14073,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TOLL_FREE_NUMBER" => Ok(Self::TollFreeNumber),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -14242,6 +14130,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -14253,16 +14142,11 @@ pub mod types {
     pub enum TollFreeCampaignType {
         #[serde(rename = "TOLL_FREE_NUMBER")]
         TollFreeNumber,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TollFreeCampaignType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::TollFreeNumber => f.write_str("TOLL_FREE_NUMBER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -14273,7 +14157,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TOLL_FREE_NUMBER" => Ok(Self::TollFreeNumber),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -15768,6 +15652,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -15779,16 +15664,11 @@ pub mod types {
     pub enum VoiceForwardToAnswersDetailsType {
         #[serde(rename = "VOICE_FORWARD_TO_ANSWERS")]
         VoiceForwardToAnswers,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for VoiceForwardToAnswersDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::VoiceForwardToAnswers => f.write_str("VOICE_FORWARD_TO_ANSWERS"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -15799,7 +15679,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VOICE_FORWARD_TO_ANSWERS" => Ok(Self::VoiceForwardToAnswers),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -15857,6 +15737,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -15868,10 +15749,6 @@ pub mod types {
     pub enum VoiceForwardToConversationsDetailsType {
         #[serde(rename = "VOICE_FORWARD_TO_CONVERSATIONS")]
         VoiceForwardToConversations,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for VoiceForwardToConversationsDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -15879,7 +15756,6 @@ pub mod types {
                 Self::VoiceForwardToConversations => {
                     f.write_str("VOICE_FORWARD_TO_CONVERSATIONS")
                 }
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -15890,7 +15766,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VOICE_FORWARD_TO_CONVERSATIONS" => Ok(Self::VoiceForwardToConversations),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -15954,6 +15830,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -15965,16 +15842,11 @@ pub mod types {
     pub enum VoiceNumberMaskingActionDetailsType {
         #[serde(rename = "VOICE_NUMBER_MASKING")]
         VoiceNumberMasking,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for VoiceNumberMaskingActionDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::VoiceNumberMasking => f.write_str("VOICE_NUMBER_MASKING"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -15985,7 +15857,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "VOICE_NUMBER_MASKING" => Ok(Self::VoiceNumberMasking),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

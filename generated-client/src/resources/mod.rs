@@ -926,6 +926,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -943,10 +944,6 @@ pub mod types {
         Rejected,
         #[serde(rename = "COMPLETED")]
         Completed,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for AlphaWebhookStatusNotifApiDocStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -957,7 +954,6 @@ pub mod types {
                 }
                 Self::Rejected => f.write_str("REJECTED"),
                 Self::Completed => f.write_str("COMPLETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -973,7 +969,7 @@ pub mod types {
                 }
                 "REJECTED" => Ok(Self::Rejected),
                 "COMPLETED" => Ok(Self::Completed),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2680,6 +2676,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2691,16 +2688,11 @@ pub mod types {
     pub enum DocumentRequirementSpecType {
         #[serde(rename = "DOCUMENT")]
         Document,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for DocumentRequirementSpecType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Document => f.write_str("DOCUMENT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2711,7 +2703,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "DOCUMENT" => Ok(Self::Document),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3168,6 +3160,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3179,16 +3172,11 @@ pub mod types {
     pub enum EmailRequirementSpecType {
         #[serde(rename = "EMAIL")]
         Email,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for EmailRequirementSpecType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Email => f.write_str("EMAIL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3199,7 +3187,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "EMAIL" => Ok(Self::Email),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3729,6 +3717,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3740,16 +3729,11 @@ pub mod types {
     pub enum GsmRequirementSpecType {
         #[serde(rename = "GSM")]
         Gsm,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for GsmRequirementSpecType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Gsm => f.write_str("GSM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3760,7 +3744,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "GSM" => Ok(Self::Gsm),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3820,6 +3804,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3831,16 +3816,11 @@ pub mod types {
     pub enum HttpForwardActionDocsType {
         #[serde(rename = "HTTP_FORWARD")]
         HttpForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for HttpForwardActionDocsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::HttpForward => f.write_str("HTTP_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3851,7 +3831,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "HTTP_FORWARD" => Ok(Self::HttpForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4691,6 +4671,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4702,16 +4683,11 @@ pub mod types {
     pub enum IntegerRequirementSpecType {
         #[serde(rename = "INTEGER")]
         Integer,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for IntegerRequirementSpecType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Integer => f.write_str("INTEGER"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4722,7 +4698,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "INTEGER" => Ok(Self::Integer),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5526,6 +5502,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5537,16 +5514,11 @@ pub mod types {
     pub enum MailForwardActionDocsType {
         #[serde(rename = "MAIL_FORWARD")]
         MailForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for MailForwardActionDocsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::MailForward => f.write_str("MAIL_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5557,7 +5529,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "MAIL_FORWARD" => Ok(Self::MailForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -8216,6 +8188,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -8233,10 +8206,6 @@ pub mod types {
         Rejected,
         #[serde(rename = "COMPLETED")]
         Completed,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for NumberWebhookStatusNotifApiDocStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -8247,7 +8216,6 @@ pub mod types {
                 }
                 Self::Rejected => f.write_str("REJECTED"),
                 Self::Completed => f.write_str("COMPLETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -8263,7 +8231,7 @@ pub mod types {
                 }
                 "REJECTED" => Ok(Self::Rejected),
                 "COMPLETED" => Ok(Self::Completed),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -9180,6 +9148,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -9191,16 +9160,11 @@ pub mod types {
     pub enum PullActionDocsType {
         #[serde(rename = "PULL")]
         Pull,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PullActionDocsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Pull => f.write_str("PULL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -9211,7 +9175,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PULL" => Ok(Self::Pull),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -10433,6 +10397,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -10450,10 +10415,6 @@ pub mod types {
         Rejected,
         #[serde(rename = "COMPLETED")]
         Completed,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RcsWebhookStatusNotifApiDocStatus {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -10464,7 +10425,6 @@ pub mod types {
                 }
                 Self::Rejected => f.write_str("REJECTED"),
                 Self::Completed => f.write_str("COMPLETED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -10480,7 +10440,7 @@ pub mod types {
                 }
                 "REJECTED" => Ok(Self::Rejected),
                 "COMPLETED" => Ok(Self::Completed),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11120,6 +11080,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11131,16 +11092,11 @@ pub mod types {
     pub enum SmppForwardActionDocsType {
         #[serde(rename = "SMPP_FORWARD")]
         SmppForward,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for SmppForwardActionDocsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::SmppForward => f.write_str("SMPP_FORWARD"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11151,7 +11107,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "SMPP_FORWARD" => Ok(Self::SmppForward),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -11630,6 +11586,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -11641,16 +11598,11 @@ pub mod types {
     pub enum TextRequirementSpecType {
         #[serde(rename = "TEXT")]
         Text,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for TextRequirementSpecType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Text => f.write_str("TEXT"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -11661,7 +11613,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "TEXT" => Ok(Self::Text),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -12330,6 +12282,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -12341,16 +12294,11 @@ pub mod types {
     pub enum UrlRequirementSpecType {
         #[serde(rename = "URL")]
         Url,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for UrlRequirementSpecType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Url => f.write_str("URL"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -12361,7 +12309,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "URL" => Ok(Self::Url),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }

@@ -202,6 +202,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -213,16 +214,11 @@ pub mod types {
     pub enum ApplicationDestinationType {
         #[serde(rename = "APPLICATION")]
         Application,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ApplicationDestinationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Application => f.write_str("APPLICATION"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -233,7 +229,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "APPLICATION" => Ok(Self::Application),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -397,6 +393,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -408,16 +405,11 @@ pub mod types {
     pub enum BasicSecurityConfigType {
         #[serde(rename = "BASIC")]
         Basic,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BasicSecurityConfigType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Basic => f.write_str("BASIC"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -428,7 +420,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BASIC" => Ok(Self::Basic),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -472,6 +464,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -483,16 +476,11 @@ pub mod types {
     pub enum BrowserDetectedLocalizationType {
         #[serde(rename = "BROWSER_DETECTED")]
         BrowserDetected,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for BrowserDetectedLocalizationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::BrowserDetected => f.write_str("BROWSER_DETECTED"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -503,7 +491,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "BROWSER_DETECTED" => Ok(Self::BrowserDetected),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -2135,6 +2123,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -2146,16 +2135,11 @@ pub mod types {
     pub enum ConversationsDestinationType {
         #[serde(rename = "CONVERSATIONS")]
         Conversations,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for ConversationsDestinationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Conversations => f.write_str("CONVERSATIONS"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -2166,7 +2150,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "CONVERSATIONS" => Ok(Self::Conversations),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -3334,6 +3318,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -3345,16 +3330,11 @@ pub mod types {
     pub enum HmacSecurityConfigType {
         #[serde(rename = "HMAC")]
         Hmac,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for HmacSecurityConfigType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Hmac => f.write_str("HMAC"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -3365,7 +3345,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "HMAC" => Ok(Self::Hmac),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4282,6 +4262,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4293,16 +4274,11 @@ pub mod types {
     pub enum PhoneCallDetailsType {
         #[serde(rename = "PHONE")]
         Phone,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PhoneCallDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Phone => f.write_str("PHONE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4313,7 +4289,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PHONE" => Ok(Self::Phone),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4416,6 +4392,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4427,16 +4404,11 @@ pub mod types {
     pub enum PhoneDestinationType {
         #[serde(rename = "PHONE")]
         Phone,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PhoneDestinationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Phone => f.write_str("PHONE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4447,7 +4419,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PHONE" => Ok(Self::Phone),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4497,6 +4469,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4508,16 +4481,11 @@ pub mod types {
     pub enum PhoneEndpointType {
         #[serde(rename = "PHONE")]
         Phone,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PhoneEndpointType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Phone => f.write_str("PHONE"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4528,7 +4496,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PHONE" => Ok(Self::Phone),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -4578,6 +4546,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -4589,16 +4558,11 @@ pub mod types {
     pub enum PresetLocalizationType {
         #[serde(rename = "PRESET")]
         Preset,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for PresetLocalizationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Preset => f.write_str("PRESET"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -4609,7 +4573,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "PRESET" => Ok(Self::Preset),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5727,6 +5691,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5738,16 +5703,11 @@ pub mod types {
     pub enum RoomCallDetailsType {
         #[serde(rename = "ROOM")]
         Room,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RoomCallDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Room => f.write_str("ROOM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5758,7 +5718,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ROOM" => Ok(Self::Room),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -5833,6 +5793,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -5844,16 +5805,11 @@ pub mod types {
     pub enum RoomDestinationType {
         #[serde(rename = "ROOM")]
         Room,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for RoomDestinationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Room => f.write_str("ROOM"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -5864,7 +5820,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "ROOM" => Ok(Self::Room),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6652,6 +6608,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6663,16 +6620,11 @@ pub mod types {
     pub enum WebRtcCallDetailsType {
         #[serde(rename = "WEBRTC")]
         Webrtc,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for WebRtcCallDetailsType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Webrtc => f.write_str("WEBRTC"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6683,7 +6635,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "WEBRTC" => Ok(Self::Webrtc),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6760,6 +6712,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6771,16 +6724,11 @@ pub mod types {
     pub enum WebRtcDestinationType {
         #[serde(rename = "WEBRTC")]
         Webrtc,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for WebRtcDestinationType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Webrtc => f.write_str("WEBRTC"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6791,7 +6739,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "WEBRTC" => Ok(Self::Webrtc),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
@@ -6854,6 +6802,7 @@ pub mod types {
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
+        Copy,
         Debug,
         Eq,
         Hash,
@@ -6865,16 +6814,11 @@ pub mod types {
     pub enum WebRtcEndpointType {
         #[serde(rename = "WEBRTC")]
         Webrtc,
-        /// A value this description does not list (Infobip may add values in a minor
-        /// release), kept as sent.
-        #[serde(untagged)]
-        Other(::std::string::String),
     }
     impl ::std::fmt::Display for WebRtcEndpointType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match *self {
                 Self::Webrtc => f.write_str("WEBRTC"),
-                Self::Other(ref value) => f.write_str(value),
             }
         }
     }
@@ -6885,7 +6829,7 @@ pub mod types {
         ) -> ::std::result::Result<Self, self::error::ConversionError> {
             match value {
                 "WEBRTC" => Ok(Self::Webrtc),
-                _ => Ok(Self::Other(value.to_owned())),
+                _ => Err("invalid value".into()),
             }
         }
     }
