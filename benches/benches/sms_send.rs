@@ -185,19 +185,7 @@ impl Setup {
 
     async fn call(&self, variant: Variant) -> usize {
         match variant {
-            Variant::Baseline => {
-                let body = self.request.clone();
-                let response = self
-                    .baseline
-                    .post(&self.url)
-                    .header(AUTHORIZATION, self.header.clone())
-                    .header(ACCEPT, "application/json")
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                read(response).await
-            }
+            Variant::Baseline => counted(self.by_hand(&self.url, &self.request).await),
             Variant::NoAuth => self.generated(&self.no_auth).await,
             Variant::ApiKey => self.generated(&self.api_key).await,
             Variant::OAuth2 => self.generated(&self.oauth2).await,
@@ -218,20 +206,7 @@ impl Setup {
 
     async fn voice(&self, variant: VoiceVariant) -> usize {
         let sent: voice::types::StandardVoiceResponse = match variant {
-            VoiceVariant::Baseline => {
-                let body = self.voice_request.clone();
-                let response = self
-                    .baseline
-                    .post(&self.voice_url)
-                    .header(AUTHORIZATION, self.header.clone())
-                    .header(ACCEPT, "application/json")
-                    .json(&body)
-                    .send()
-                    .await
-                    .unwrap();
-                assert!(response.status().is_success());
-                response.json().await.unwrap()
-            }
+            VoiceVariant::Baseline => self.by_hand(&self.voice_url, &self.voice_request).await,
             VoiceVariant::ApiKey => self
                 .voice_api_key
                 .send_single_voice_tts()
@@ -257,6 +232,26 @@ impl Setup {
         sent.messages.len()
     }
 
+    /// The hand-written send: a clone of `body` posted with static `App` and `Accept` headers,
+    /// the answer decoded into `T` as the generated client decodes it.
+    async fn by_hand<B, T>(&self, url: &str, body: &B) -> T
+    where
+        B: Clone + serde::Serialize,
+        T: serde::de::DeserializeOwned,
+    {
+        let body = body.clone();
+        let response = self
+            .baseline
+            .post(url)
+            .header(AUTHORIZATION, self.header.clone())
+            .header(ACCEPT, "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        decoded(response).await
+    }
+
     async fn through(&self, client: &reqwest_middleware::ClientWithMiddleware) -> usize {
         let body = self.request.clone();
         let response = client
@@ -266,15 +261,19 @@ impl Setup {
             .send()
             .await
             .unwrap();
-        read(response).await
+        counted(decoded(response).await)
     }
 }
 
 /// The hand-written calls' reading of the answer: the generated type, as the generated
 /// client decodes it.
-async fn read(response: reqwest::Response) -> usize {
+async fn decoded<T: serde::de::DeserializeOwned>(response: reqwest::Response) -> T {
     assert!(response.status().is_success());
-    let sent: SmsResponseEnvelope = response.json().await.unwrap();
+    response.json().await.unwrap()
+}
+
+/// The messages an SMS send's answer names, after checking it names its ids.
+fn counted(sent: SmsResponseEnvelope) -> usize {
     assert!(sent.bulk_id.is_some() && sent.messages[0].message_id.is_some());
     sent.messages.len()
 }
