@@ -1955,6 +1955,8 @@ pub mod types {
         TendlcPublicCompany,
         #[serde(rename = "TENDLC_GOVERNMENT")]
         TendlcGovernment,
+        #[serde(rename = "TOLL_FREE_NUMBER")]
+        TollFreeNumber,
     }
     impl ::std::fmt::Display for BrandType {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
@@ -1963,6 +1965,7 @@ pub mod types {
                 Self::TendlcPrivateCompany => f.write_str("TENDLC_PRIVATE_COMPANY"),
                 Self::TendlcPublicCompany => f.write_str("TENDLC_PUBLIC_COMPANY"),
                 Self::TendlcGovernment => f.write_str("TENDLC_GOVERNMENT"),
+                Self::TollFreeNumber => f.write_str("TOLL_FREE_NUMBER"),
             }
         }
     }
@@ -1976,6 +1979,7 @@ pub mod types {
                 "TENDLC_PRIVATE_COMPANY" => Ok(Self::TendlcPrivateCompany),
                 "TENDLC_PUBLIC_COMPANY" => Ok(Self::TendlcPublicCompany),
                 "TENDLC_GOVERNMENT" => Ok(Self::TendlcGovernment),
+                "TOLL_FREE_NUMBER" => Ok(Self::TollFreeNumber),
                 _ => Err("invalid value".into()),
             }
         }
@@ -13503,6 +13507,263 @@ pub mod types {
         }
     }
     ///`TollFreeBrand`
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
+    #[non_exhaustive]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub struct TollFreeBrand {
+        pub address: Address2700ea5e,
+        #[serde(
+            rename = "applicationId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub application_id: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "businessContactFirstName")]
+        pub business_contact_first_name: ::std::string::String,
+        #[serde(rename = "businessContactLastName")]
+        pub business_contact_last_name: ::std::string::String,
+        #[serde(
+            rename = "businessDBA",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub business_dba: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "businessRegistrationType")]
+        pub business_registration_type: BusinessRegistrationType,
+        #[serde(rename = "countryCode")]
+        pub country_code: ::std::string::String,
+        #[serde(
+            rename = "createdDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_date: ::std::option::Option<crate::DateTime>,
+        #[serde(
+            rename = "entityId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub entity_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::uuid::Uuid>,
+        #[serde(
+            rename = "lastModifiedDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub last_modified_date: ::std::option::Option<crate::DateTime>,
+        #[serde(rename = "legalEntityType")]
+        pub legal_entity_type: TollFreeBrandLegalEntityType,
+        #[serde(rename = "legalName")]
+        pub legal_name: ::std::string::String,
+        pub name: ::std::string::String,
+        #[serde(
+            rename = "referenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub stage: ::std::option::Option<BrandStage>,
+        #[serde(rename = "supportEmail")]
+        pub support_email: ::std::string::String,
+        #[serde(rename = "supportPhone")]
+        pub support_phone: ::std::string::String,
+        #[serde(rename = "taxId")]
+        pub tax_id: ::std::string::String,
+        #[serde(
+            rename = "taxIdIssuingCountry",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub tax_id_issuing_country: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "type")]
+        pub type_: TollFreeBrandType,
+        pub website: ::std::string::String,
+    }
+    impl TollFreeBrand {
+        pub fn builder() -> builder::TollFreeBrand {
+            Default::default()
+        }
+        /// With the required fields (`address`, `business_contact_first_name`, `business_contact_last_name`, `business_registration_type`, `country_code`, `legal_entity_type`, `legal_name`, `name`, `support_email`, `support_phone`, `tax_id`, `type_`, `website`); set the others with the setters.
+        pub fn new(
+            address: impl ::std::convert::Into<Address2700ea5e>,
+            business_contact_first_name: impl ::std::convert::Into<
+                ::std::string::String,
+            >,
+            business_contact_last_name: impl ::std::convert::Into<::std::string::String>,
+            business_registration_type: impl ::std::convert::Into<
+                BusinessRegistrationType,
+            >,
+            country_code: impl ::std::convert::Into<::std::string::String>,
+            legal_entity_type: impl ::std::convert::Into<TollFreeBrandLegalEntityType>,
+            legal_name: impl ::std::convert::Into<::std::string::String>,
+            name: impl ::std::convert::Into<::std::string::String>,
+            support_email: impl ::std::convert::Into<::std::string::String>,
+            support_phone: impl ::std::convert::Into<::std::string::String>,
+            tax_id: impl ::std::convert::Into<::std::string::String>,
+            type_: impl ::std::convert::Into<TollFreeBrandType>,
+            website: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            Self {
+                address: address.into(),
+                application_id: ::std::option::Option::None,
+                business_contact_first_name: business_contact_first_name.into(),
+                business_contact_last_name: business_contact_last_name.into(),
+                business_dba: ::std::option::Option::None,
+                business_registration_type: business_registration_type.into(),
+                country_code: country_code.into(),
+                created_date: ::std::option::Option::None,
+                entity_id: ::std::option::Option::None,
+                id: ::std::option::Option::None,
+                last_modified_date: ::std::option::Option::None,
+                legal_entity_type: legal_entity_type.into(),
+                legal_name: legal_name.into(),
+                name: name.into(),
+                reference_id: ::std::option::Option::None,
+                stage: ::std::option::Option::None,
+                support_email: support_email.into(),
+                support_phone: support_phone.into(),
+                tax_id: tax_id.into(),
+                tax_id_issuing_country: ::std::option::Option::None,
+                type_: type_.into(),
+                website: website.into(),
+            }
+        }
+        /// Sets `application_id`.
+        pub fn application_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.application_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `business_dba`.
+        pub fn business_dba(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.business_dba = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `created_date`.
+        pub fn created_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.created_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `entity_id`.
+        pub fn entity_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.entity_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `id`.
+        pub fn id(mut self, value: impl ::std::convert::Into<::uuid::Uuid>) -> Self {
+            self.id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `last_modified_date`.
+        pub fn last_modified_date(
+            mut self,
+            value: impl ::std::convert::Into<crate::DateTime>,
+        ) -> Self {
+            self.last_modified_date = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `reference_id`.
+        pub fn reference_id(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.reference_id = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `stage`.
+        pub fn stage(mut self, value: impl ::std::convert::Into<BrandStage>) -> Self {
+            self.stage = ::std::option::Option::Some(value.into());
+            self
+        }
+        /// Sets `tax_id_issuing_country`.
+        pub fn tax_id_issuing_country(
+            mut self,
+            value: impl ::std::convert::Into<::std::string::String>,
+        ) -> Self {
+            self.tax_id_issuing_country = ::std::option::Option::Some(value.into());
+            self
+        }
+    }
+    ///`TollFreeBrandLegalEntityType`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
+    pub enum TollFreeBrandLegalEntityType {
+        #[serde(rename = "PRIVATE_COMPANY")]
+        PrivateCompany,
+        #[serde(rename = "PUBLIC_COMPANY")]
+        PublicCompany,
+        #[serde(rename = "NON_PROFIT")]
+        NonProfit,
+        #[serde(rename = "GOVERNMENT")]
+        Government,
+        #[serde(rename = "SOLE_PROPRIETOR")]
+        SoleProprietor,
+        /// A value this description does not list (Infobip may add values in a minor
+        /// release), kept as sent.
+        #[serde(untagged)]
+        Other(::std::string::String),
+    }
+    impl ::std::fmt::Display for TollFreeBrandLegalEntityType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::PrivateCompany => f.write_str("PRIVATE_COMPANY"),
+                Self::PublicCompany => f.write_str("PUBLIC_COMPANY"),
+                Self::NonProfit => f.write_str("NON_PROFIT"),
+                Self::Government => f.write_str("GOVERNMENT"),
+                Self::SoleProprietor => f.write_str("SOLE_PROPRIETOR"),
+                Self::Other(ref value) => f.write_str(value),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TollFreeBrandLegalEntityType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PRIVATE_COMPANY" => Ok(Self::PrivateCompany),
+                "PUBLIC_COMPANY" => Ok(Self::PublicCompany),
+                "NON_PROFIT" => Ok(Self::NonProfit),
+                "GOVERNMENT" => Ok(Self::Government),
+                "SOLE_PROPRIETOR" => Ok(Self::SoleProprietor),
+                _ => Ok(Self::Other(value.to_owned())),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TollFreeBrandLegalEntityType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TollFreeBrandLegalEntityType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`TollFreeBrandType`
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
@@ -13516,7 +13777,44 @@ pub mod types {
         PartialOrd
     )]
     #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub enum TollFreeBrand {}
+    pub enum TollFreeBrandType {
+        #[serde(rename = "TOLL_FREE_NUMBER")]
+        TollFreeNumber,
+    }
+    impl ::std::fmt::Display for TollFreeBrandType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::TollFreeNumber => f.write_str("TOLL_FREE_NUMBER"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TollFreeBrandType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "TOLL_FREE_NUMBER" => Ok(Self::TollFreeNumber),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TollFreeBrandType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TollFreeBrandType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`TollFreeCampaign`
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
     #[non_exhaustive]
@@ -30892,6 +31190,465 @@ pub mod types {
                     help_message: Ok(value.help_message),
                     opt_in_message: Ok(value.opt_in_message),
                     opt_out_message: Ok(value.opt_out_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TollFreeBrand {
+            address: ::std::result::Result<
+                super::Address2700ea5e,
+                ::std::string::String,
+            >,
+            application_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            business_contact_first_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            business_contact_last_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            business_dba: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            business_registration_type: ::std::result::Result<
+                super::BusinessRegistrationType,
+                ::std::string::String,
+            >,
+            country_code: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            created_date: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            entity_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::uuid::Uuid>,
+                ::std::string::String,
+            >,
+            last_modified_date: ::std::result::Result<
+                ::std::option::Option<crate::DateTime>,
+                ::std::string::String,
+            >,
+            legal_entity_type: ::std::result::Result<
+                super::TollFreeBrandLegalEntityType,
+                ::std::string::String,
+            >,
+            legal_name: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<::std::string::String, ::std::string::String>,
+            reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            stage: ::std::result::Result<
+                ::std::option::Option<super::BrandStage>,
+                ::std::string::String,
+            >,
+            support_email: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            support_phone: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            tax_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            tax_id_issuing_country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TollFreeBrandType,
+                ::std::string::String,
+            >,
+            website: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for TollFreeBrand {
+            fn default() -> Self {
+                Self {
+                    address: Err("no value supplied for address".to_string()),
+                    application_id: Ok(Default::default()),
+                    business_contact_first_name: Err(
+                        "no value supplied for business_contact_first_name".to_string(),
+                    ),
+                    business_contact_last_name: Err(
+                        "no value supplied for business_contact_last_name".to_string(),
+                    ),
+                    business_dba: Ok(Default::default()),
+                    business_registration_type: Err(
+                        "no value supplied for business_registration_type".to_string(),
+                    ),
+                    country_code: Err("no value supplied for country_code".to_string()),
+                    created_date: Ok(Default::default()),
+                    entity_id: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    last_modified_date: Ok(Default::default()),
+                    legal_entity_type: Err(
+                        "no value supplied for legal_entity_type".to_string(),
+                    ),
+                    legal_name: Err("no value supplied for legal_name".to_string()),
+                    name: Err("no value supplied for name".to_string()),
+                    reference_id: Ok(Default::default()),
+                    stage: Ok(Default::default()),
+                    support_email: Err(
+                        "no value supplied for support_email".to_string(),
+                    ),
+                    support_phone: Err(
+                        "no value supplied for support_phone".to_string(),
+                    ),
+                    tax_id: Err("no value supplied for tax_id".to_string()),
+                    tax_id_issuing_country: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    website: Err("no value supplied for website".to_string()),
+                }
+            }
+        }
+        impl TollFreeBrand {
+            pub fn address<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Address2700ea5e>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.address = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for address: {e}")
+                    });
+                self
+            }
+            pub fn application_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.application_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for application_id: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn business_contact_first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_contact_first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for business_contact_first_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn business_contact_last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_contact_last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for business_contact_last_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn business_dba<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_dba = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for business_dba: {e}")
+                    });
+                self
+            }
+            pub fn business_registration_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::BusinessRegistrationType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.business_registration_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for business_registration_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_code: {e}")
+                    });
+                self
+            }
+            pub fn created_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_date: {e}")
+                    });
+                self
+            }
+            pub fn entity_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.entity_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for entity_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::uuid::Uuid>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn last_modified_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::DateTime>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_modified_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for last_modified_date: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn legal_entity_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TollFreeBrandLegalEntityType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.legal_entity_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for legal_entity_type: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn legal_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.legal_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for legal_name: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference_id: {e}")
+                    });
+                self
+            }
+            pub fn stage<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::BrandStage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.stage = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for stage: {e}")
+                    });
+                self
+            }
+            pub fn support_email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.support_email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for support_email: {e}")
+                    });
+                self
+            }
+            pub fn support_phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.support_phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for support_phone: {e}")
+                    });
+                self
+            }
+            pub fn tax_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for tax_id: {e}")
+                    });
+                self
+            }
+            pub fn tax_id_issuing_country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.tax_id_issuing_country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for tax_id_issuing_country: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TollFreeBrandType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn website<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.website = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for website: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TollFreeBrand> for super::TollFreeBrand {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TollFreeBrand,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    address: value.address?,
+                    application_id: value.application_id?,
+                    business_contact_first_name: value.business_contact_first_name?,
+                    business_contact_last_name: value.business_contact_last_name?,
+                    business_dba: value.business_dba?,
+                    business_registration_type: value.business_registration_type?,
+                    country_code: value.country_code?,
+                    created_date: value.created_date?,
+                    entity_id: value.entity_id?,
+                    id: value.id?,
+                    last_modified_date: value.last_modified_date?,
+                    legal_entity_type: value.legal_entity_type?,
+                    legal_name: value.legal_name?,
+                    name: value.name?,
+                    reference_id: value.reference_id?,
+                    stage: value.stage?,
+                    support_email: value.support_email?,
+                    support_phone: value.support_phone?,
+                    tax_id: value.tax_id?,
+                    tax_id_issuing_country: value.tax_id_issuing_country?,
+                    type_: value.type_?,
+                    website: value.website?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TollFreeBrand> for TollFreeBrand {
+            fn from(value: super::TollFreeBrand) -> Self {
+                Self {
+                    address: Ok(value.address),
+                    application_id: Ok(value.application_id),
+                    business_contact_first_name: Ok(value.business_contact_first_name),
+                    business_contact_last_name: Ok(value.business_contact_last_name),
+                    business_dba: Ok(value.business_dba),
+                    business_registration_type: Ok(value.business_registration_type),
+                    country_code: Ok(value.country_code),
+                    created_date: Ok(value.created_date),
+                    entity_id: Ok(value.entity_id),
+                    id: Ok(value.id),
+                    last_modified_date: Ok(value.last_modified_date),
+                    legal_entity_type: Ok(value.legal_entity_type),
+                    legal_name: Ok(value.legal_name),
+                    name: Ok(value.name),
+                    reference_id: Ok(value.reference_id),
+                    stage: Ok(value.stage),
+                    support_email: Ok(value.support_email),
+                    support_phone: Ok(value.support_phone),
+                    tax_id: Ok(value.tax_id),
+                    tax_id_issuing_country: Ok(value.tax_id_issuing_country),
+                    type_: Ok(value.type_),
+                    website: Ok(value.website),
                 }
             }
         }
