@@ -35,12 +35,23 @@ tokio::task_local! {
     static OWN_POLICY: ();
 }
 
-/// Runs `call` with the connection's retries off, for a caller that waits out failures its
-/// own way (the SMS logs stream, which waits out the logs' rate limit): two policies stacked
-/// would multiply each other's attempts.
+/// A stream whose calls go out with the connection's retries off, for a caller that waits out
+/// failures its own way (the SMS logs stream, which waits out the logs' rate limit): two
+/// policies stacked would multiply each other's attempts.
 #[cfg(feature = "sms")]
-pub(crate) async fn without<F: std::future::Future>(call: F) -> F::Output {
-    OWN_POLICY.scope((), call).await
+pub(crate) struct WithoutRetries<S>(pub(crate) S);
+
+#[cfg(feature = "sms")]
+impl<S: futures_util::Stream + Unpin> futures_util::Stream for WithoutRetries<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        use futures_util::StreamExt as _;
+        OWN_POLICY.sync_scope((), || self.0.poll_next_unpin(cx))
+    }
 }
 
 impl CallRetry {

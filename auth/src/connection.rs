@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use infobip_client::{Auth, Connection, ProductClient, Scheme, HAND_WRITTEN};
+use infobip_client::{Auth, Connection, ProductClient, Scheme, ScopeRefusal, HAND_WRITTEN};
 
 use crate::authenticator::InfobipAuth;
 use crate::clock::Clock;
@@ -138,6 +138,13 @@ impl Infobip {
             .call(&HAND_WRITTEN, &self.0.http, request)
             .await
             .map_err(SendError::Transport)
+    }
+
+    /// The refusal inside `error`, a failed call made through this connection: `None` unless
+    /// Infobip answered 403 for want of an API scope. See
+    /// [`ScopeRefusal`](crate::error::ScopeRefusal).
+    pub fn scope_refusal(&self, error: &infobip_client::Error) -> Option<ScopeRefusal> {
+        ScopeRefusal::of(error, Some(self.scheme()))
     }
 
     fn foreign(&self, url: &reqwest::Url) -> AuthError {

@@ -13,7 +13,7 @@ use infobip_client::InfobipError;
 
 pub use crate::connection::SendError;
 pub use crate::failure::AuthFailure;
-pub use crate::refusal::ScopeRefusal;
+pub use infobip_client::ScopeRefusal;
 /// A builder setting or environment variable that cannot be used. Returned by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build) and
 /// [`ClientBuilder::from_env`](crate::ClientBuilder::from_env), before anything is sent.

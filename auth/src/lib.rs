@@ -194,7 +194,6 @@ mod login;
 #[cfg(feature = "middleware")]
 pub mod middleware;
 mod redact;
-mod refusal;
 pub mod retry;
 mod rotation;
 mod scheme;

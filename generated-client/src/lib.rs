@@ -11,9 +11,11 @@
 //! - [`Error`], which every operation returns when it fails: the operation, and Infobip's
 //!   status, code, text and per-field problems ([`InfobipError`], read from either of
 //!   Infobip's two error bodies, [`ApiError`] and [`ApiException`]), or why nothing was sent;
+//!   a 403 for want of an API scope read as a [`ScopeRefusal`];
 //! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to;
 //! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
 //!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds;
+//! - with the `sms` feature, [`sms_logs`]: the SMS logs as one stream, page after page;
 //! - [`Webhook`], which each product's `webhooks` module implements once per kind of event
 //!   Infobip posts to a service (`sms::webhooks::OutboundSmsMessageReportV3`, the SMS
 //!   delivery reports), and, with the `webhooks` feature, the receiver that takes one
@@ -126,8 +128,11 @@ mod operation;
 mod products;
 #[doc(hidden)]
 pub mod redact;
+mod refusal;
 mod response;
 mod secret;
+#[cfg(feature = "sms")]
+mod sms_logs;
 mod webhook;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;
@@ -151,6 +156,9 @@ pub use multipart::{Field, FilePart, Form, FormError, Rebuild};
 pub use operation::{Operation, Scheme};
 pub use products::*;
 pub use progenitor_client::{ByteStream, ClientInfo, ResponseValue};
+pub use refusal::ScopeRefusal;
 pub use response::ContentType;
 pub use secret::Secret;
+#[cfg(feature = "sms")]
+pub use sms_logs::{sms_logs, SmsLog};
 pub use webhook::Webhook;

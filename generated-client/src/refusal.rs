@@ -3,18 +3,18 @@
 
 use std::fmt;
 
-use infobip_client::{Error, InfobipError, Operation, Scheme};
+use crate::{Error, InfobipError, Operation, Scheme};
 
 /// Infobip refused a call for want of an API scope: [`ScopeRefusal::of`] (or
-/// [`Infobip::scope_refusal`](crate::Infobip::scope_refusal), which also knows the scheme)
-/// reads it from a failed call.
+/// `infobip_auth::Infobip::scope_refusal`, which knows the scheme) reads it from a failed call.
 ///
 /// ```no_run
-/// # async fn run(infobip: infobip_auth::Infobip, request: infobip_client::sms::types::SmsRequestEnvelope) {
-/// use infobip_client::Products as _;
+/// # #[cfg(feature = "sms")]
+/// # async fn run(sms: infobip_client::sms::Client, request: infobip_client::sms::types::SmsRequestEnvelope) {
+/// use infobip_client::{ScopeRefusal, Scheme};
 ///
-/// if let Err(e) = infobip.sms().send_sms_messages().body(request).send().await {
-///     match infobip.scope_refusal(&e) {
+/// if let Err(e) = sms.send_sms_messages().body(request).send().await {
+///     match ScopeRefusal::of(&e, Some(Scheme::ApiKeyHeader)) {
 ///         // "`send-sms-messages` needs one of message:send, sms:message:send, sms:manage; the API key in use lacks them"
 ///         Some(refusal) => eprintln!("{refusal}"),
 ///         None => eprintln!("{e}"),
@@ -73,13 +73,5 @@ impl fmt::Display for ScopeRefusal {
 impl std::error::Error for ScopeRefusal {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&self.infobip)
-    }
-}
-
-impl crate::connection::Infobip {
-    /// The refusal inside `error`, a failed call made through this connection: `None` unless
-    /// Infobip answered 403. See [`ScopeRefusal`].
-    pub fn scope_refusal(&self, error: &Error) -> Option<ScopeRefusal> {
-        ScopeRefusal::of(error, Some(self.scheme()))
     }
 }
