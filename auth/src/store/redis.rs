@@ -6,10 +6,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use infobip_client::BoxFuture;
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClient, ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{Cmd, Pipeline, RedisFuture, Script, Value};
+use redis::{Script, ScriptInvocation};
 use tokio::sync::OnceCell;
 
 use super::{StoreError, Stored, TokenStore};
@@ -59,6 +59,17 @@ static LOAD: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
 return {redis.call('GET', KEYS[1]), redis.call('PTTL', KEYS[1])}",
+    )
+});
+
+/// `SET NX` as a script, so that every call goes through [`RedisStore::run`].
+static INSERT_IF_ABSENT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return 1
+end
+return 0",
     )
 });
 
@@ -280,47 +291,30 @@ impl RedisStore {
     /// is computed once; Redis runs it by hash after the first call.
     async fn run<T: redis::FromRedisValue>(
         &self,
-        script: redis::ScriptInvocation<'_>,
+        script: ScriptInvocation<'_>,
     ) -> Result<T, StoreError> {
-        let mut conn = self.connection().await?;
-        script.invoke_async(&mut conn).await.map_err(|e| failed(&e))
+        let ran = match self.connection().await? {
+            Connection::Node(mut node) => script.invoke_async(&mut node).await,
+            // Sent to the node that holds its keys' slot.
+            Connection::Cluster(mut cluster) => script.invoke_async(&mut cluster).await,
+        };
+        ran.map_err(|e| failed(&e))
+    }
+
+    /// Runs a compare-then-act script, which answers 1 when it acted.
+    fn acted<'a>(
+        &'a self,
+        script: ScriptInvocation<'a>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        Box::pin(async move { Ok(self.run::<i64>(script).await? == 1) })
     }
 }
 
-/// The connection to one server or to a cluster, used alike (a cluster connection sends each
-/// command to the node that holds its keys' slot).
+/// The connection to one server or to a cluster.
 #[derive(Clone)]
 enum Connection {
     Node(ConnectionManager),
     Cluster(ClusterConnection),
-}
-
-impl ConnectionLike for Connection {
-    fn req_packed_command<'a>(&'a mut self, cmd: &'a Cmd) -> RedisFuture<'a, Value> {
-        match self {
-            Connection::Node(node) => node.req_packed_command(cmd),
-            Connection::Cluster(cluster) => cluster.req_packed_command(cmd),
-        }
-    }
-
-    fn req_packed_commands<'a>(
-        &'a mut self,
-        pipeline: &'a Pipeline,
-        offset: usize,
-        count: usize,
-    ) -> RedisFuture<'a, Vec<Value>> {
-        match self {
-            Connection::Node(node) => node.req_packed_commands(pipeline, offset, count),
-            Connection::Cluster(cluster) => cluster.req_packed_commands(pipeline, offset, count),
-        }
-    }
-
-    fn get_db(&self) -> i64 {
-        match self {
-            Connection::Node(node) => node.get_db(),
-            Connection::Cluster(cluster) => cluster.get_db(),
-        }
-    }
 }
 
 /// Redis errors name the command and the server's answer, never the values sent.
@@ -351,19 +345,9 @@ impl TokenStore for RedisStore {
         value: &'a [u8],
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut conn = self.connection().await?;
-            let taken: Option<String> = redis::cmd("SET")
-                .arg(key)
-                .arg(value)
-                .arg("NX")
-                .arg("PX")
-                .arg(expiry_ms(ttl))
-                .query_async(&mut conn)
-                .await
-                .map_err(|e| failed(&e))?;
-            Ok(taken.is_some())
-        })
+        let mut script = INSERT_IF_ABSENT.key(key);
+        script.arg(value).arg(expiry_ms(ttl));
+        self.acted(script)
     }
 
     fn save_if<'a>(
@@ -374,15 +358,13 @@ impl TokenStore for RedisStore {
         guard: &'a str,
         expected: &'a [u8],
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut script = SAVE_IF.key(key);
-            script
-                .key(guard)
-                .arg(value)
-                .arg(expiry_ms(ttl))
-                .arg(expected);
-            Ok(self.run::<i64>(script).await? == 1)
-        })
+        let mut script = SAVE_IF.key(key);
+        script
+            .key(guard)
+            .arg(value)
+            .arg(expiry_ms(ttl))
+            .arg(expected);
+        self.acted(script)
     }
 
     fn remove_if<'a>(
@@ -390,11 +372,9 @@ impl TokenStore for RedisStore {
         key: &'a str,
         expected: &'a [u8],
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut script = REMOVE_IF.key(key);
-            script.arg(expected);
-            Ok(self.run::<i64>(script).await? == 1)
-        })
+        let mut script = REMOVE_IF.key(key);
+        script.arg(expected);
+        self.acted(script)
     }
 
     fn extend_if<'a>(
@@ -403,11 +383,9 @@ impl TokenStore for RedisStore {
         expected: &'a [u8],
         ttl: Duration,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move {
-            let mut script = EXTEND_IF.key(key);
-            script.arg(expected).arg(expiry_ms(ttl));
-            Ok(self.run::<i64>(script).await? == 1)
-        })
+        let mut script = EXTEND_IF.key(key);
+        script.arg(expected).arg(expiry_ms(ttl));
+        self.acted(script)
     }
 }
 
