@@ -17,16 +17,18 @@ use crate::error::ConfigError;
 use crate::fleet::{Fleet, StoreSettings};
 use crate::login::{login_client, Login};
 use crate::retry::{LoginCooldown, RetryPolicy};
-use crate::rotation::SecretSource;
-use crate::rotation::{read_at_connect, Rotation};
+use crate::rotation::{read_at_connect, Rotation, SecretSource};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
-use crate::scheme::{api_key_header, basic_header, TokenScheme, TokenSource, UserCredentials};
-#[cfg(feature = "token-store")]
-use crate::store::{EncryptionKey, TokenStore};
+use crate::scheme::{api_key_header, basic_header, TokenScheme, UserCredentials};
 use crate::token::refresh_margin;
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
+#[cfg(feature = "token-store")]
+use crate::{
+    scheme::TokenSource,
+    store::{EncryptionKey, TokenStore},
+};
 
 /// The scheme chosen and its credentials as given (secrets not read yet: a file or a
 /// callback is read by `build`).
@@ -48,14 +50,13 @@ impl SecretInput {
     /// The secret now, and the source to read it again from, if it has one: read on a thread
     /// of its own, waiting at most `timeout` for it.
     fn resolve(
-        self,
+        &self,
         timeout: Duration,
     ) -> Result<(SecretString, Option<Arc<dyn SecretSource>>), ConfigError> {
         match self {
-            SecretInput::Fixed(secret) => Ok((secret, None)),
+            SecretInput::Fixed(secret) => Ok((secret.expose_secret().into(), None)),
             SecretInput::From(source) => {
-                let secret = read_at_connect(&source, timeout)?;
-                Ok((secret, Some(source)))
+                Ok((read_at_connect(source, timeout)?, Some(source.clone())))
             }
         }
     }
@@ -107,43 +108,37 @@ pub struct ClientBuilder {
     pub(crate) sharing: Sharing,
 }
 
-/// The shared token store, if any, and how it is used.
+/// The shared token store, if any, with its encryption key, and how it is used.
 #[cfg(feature = "token-store")]
+#[derive(Debug)]
 pub(crate) struct Sharing {
-    pub(crate) store: Option<StoreChoice>,
+    store: Option<(StoreChoice, EncryptionKey)>,
     lease: Duration,
     timeout: Duration,
 }
 
 #[cfg(feature = "token-store")]
-impl fmt::Debug for Sharing {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Sharing")
-            .field(
-                "token_store",
-                &self.store.as_ref().map(|store| match store {
-                    StoreChoice::Given(store, _) => format!("{store:?}"),
-                    StoreChoice::RedisUrl(..) => String::from("redis ([redacted] URL)"),
-                    StoreChoice::RedisCluster(nodes, _) => {
-                        format!("redis cluster ({} [redacted] node URLs)", nodes.len())
-                    }
-                }),
-            )
-            .field("store_lease", &self.lease)
-            .field("store_timeout", &self.timeout)
-            .finish()
-    }
+pub(crate) enum StoreChoice {
+    Given(Arc<dyn TokenStore>),
+    /// Opened in `build`, so that a bad URL is reported there with the other settings: one
+    /// server's URL, or the URLs of a Redis Cluster's nodes.
+    Redis {
+        urls: Vec<SecretString>,
+        cluster: bool,
+    },
 }
 
 #[cfg(feature = "token-store")]
-pub(crate) enum StoreChoice {
-    Given(Arc<dyn TokenStore>, EncryptionKey),
-    /// Opened in `build`, so that a bad URL is reported there with the other settings.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    RedisUrl(SecretString, EncryptionKey),
-    /// The node URLs of a Redis Cluster, opened in `build` likewise.
-    #[cfg_attr(not(feature = "redis"), allow(dead_code))]
-    RedisCluster(Vec<SecretString>, EncryptionKey),
+impl fmt::Debug for StoreChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StoreChoice::Given(store) => store.fmt(f),
+            StoreChoice::Redis { urls, cluster } => {
+                let kind = if *cluster { "redis cluster" } else { "redis" };
+                write!(f, "{kind} ({} [redacted] URLs)", urls.len())
+            }
+        }
+    }
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -337,18 +332,23 @@ impl ClientBuilder {
     /// address), since every host uses them; a logout by one client ends the session for
     /// all, and the others log in again on their next call.
     #[cfg(feature = "token-store")]
-    pub fn token_store(mut self, store: impl TokenStore, key: EncryptionKey) -> Self {
-        self.sharing.store = Some(StoreChoice::Given(Arc::new(store), key));
-        self
+    pub fn token_store(self, store: impl TokenStore, key: EncryptionKey) -> Self {
+        self.with_store(StoreChoice::Given(Arc::new(store)), key)
     }
 
     /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) at `url`
     /// (`redis://` or `rediss://`, `valkey://` or `valkeys://`, with `user:password@` if
     /// needed): how a fleet of replicas shares tokens. The URL is checked by `build`.
     #[cfg(feature = "redis")]
-    pub fn redis_token_store(mut self, url: impl Into<String>, key: EncryptionKey) -> Self {
-        self.sharing.store = Some(StoreChoice::RedisUrl(SecretString::from(url.into()), key));
-        self
+    pub fn redis_token_store(self, url: impl Into<String>, key: EncryptionKey) -> Self {
+        let urls = vec![SecretString::from(url.into())];
+        self.with_store(
+            StoreChoice::Redis {
+                urls,
+                cluster: false,
+            },
+            key,
+        )
     }
 
     /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) on the
@@ -357,17 +357,19 @@ impl ClientBuilder {
     /// the same on each). The client finds the rest of the cluster, and follows failovers.
     /// The list is checked by `build` (an empty one is refused).
     #[cfg(feature = "redis")]
-    pub fn redis_cluster_token_store<I, S>(mut self, nodes: I, key: EncryptionKey) -> Self
+    pub fn redis_cluster_token_store<I, S>(self, nodes: I, key: EncryptionKey) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
-        let nodes = nodes
-            .into_iter()
-            .map(|url| SecretString::from(url.into()))
-            .collect();
-        self.sharing.store = Some(StoreChoice::RedisCluster(nodes, key));
-        self
+        let urls = nodes.into_iter().map(|url| url.into().into()).collect();
+        self.with_store(
+            StoreChoice::Redis {
+                urls,
+                cluster: true,
+            },
+            key,
+        )
     }
 
     /// How long another process waits for a lock holder that went silent (died) before it
@@ -453,8 +455,8 @@ impl ClientBuilder {
     }
 
     #[cfg(feature = "token-store")]
-    pub(crate) fn with_store(mut self, store: StoreChoice) -> Self {
-        self.sharing.store = Some(store);
+    pub(crate) fn with_store(mut self, store: StoreChoice, key: EncryptionKey) -> Self {
+        self.sharing.store = Some((store, key));
         self
     }
 
@@ -481,60 +483,52 @@ impl ClientBuilder {
         ))?)?;
         self.check_durations()?;
         let scheme = self.credentials.scheme;
-        #[cfg(feature = "token-store")]
-        let shares = self.sharing.store.is_some() && self.credentials.renews();
-        #[cfg(not(feature = "token-store"))]
-        let shares = false;
         let login_http = login_client(self.timeout, self.connect_timeout)?;
         // Without a client of the caller's, product calls go through the login client (the
         // builder's timeouts, no redirects), sharing its connections.
         let http = self.http.take().unwrap_or_else(|| login_http.clone());
-        #[cfg(feature = "token-store")]
-        let fleet_settings = self.fleet_settings();
-        let read_timeout = self.secret_read_timeout;
+        let (secret, from) = self.credentials.secret.resolve(self.secret_read_timeout)?;
+        let rotation = from.map(|source| {
+            let current = SecretString::from(secret.expose_secret());
+            let (interval, timeout) = (self.secret_check_interval, self.secret_read_timeout);
+            Rotation::new(source, current, interval, timeout, self.clock.clone())
+        });
         let calls = CallRetry {
             reads: self.read_retry,
             writes: self.write_retry,
         };
         let clock = self.clock.clone();
-        let auth = |header_source, rotation| {
-            InfobipAuth::new(
-                scheme,
-                header_source,
-                rotation,
-                login_http.clone(),
-                calls,
-                clock.clone(),
-            )
-        };
-        let rotation = |source: Option<Arc<dyn SecretSource>>, current: &SecretString| {
-            source.map(|source| {
-                let current = SecretString::from(current.expose_secret());
-                Rotation::new(
-                    source,
-                    current,
-                    self.secret_check_interval,
-                    self.secret_read_timeout,
-                    self.clock.clone(),
-                )
-            })
-        };
-        let (secret, from) = self.credentials.secret.resolve(read_timeout)?;
-        let rotation = rotation(from, &secret);
+        let header_source = self.header_source(secret, &base_url, &login_http)?;
+        let auth = InfobipAuth::new(scheme, header_source, rotation, login_http, calls, clock);
+        Ok((base_url, http, auth))
+    }
+
+    /// The header of a static scheme, computed once, or the tokens of a renewing one.
+    fn header_source(
+        self,
+        secret: SecretString,
+        base_url: &str,
+        login_http: &reqwest::Client,
+    ) -> Result<HeaderSource, ConfigError> {
+        let scheme = self.credentials.scheme;
+        #[cfg(feature = "token-store")]
+        let shares = self.sharing.store.is_some() && self.credentials.renews();
+        #[cfg(not(feature = "token-store"))]
+        let shares = false;
+        #[cfg(feature = "token-store")]
+        let settings = self.fleet_settings();
         // Every scheme but the API key's is given a user: `new` sees to it.
         let user = self.credentials.user.unwrap_or_default();
         let source: Arc<dyn TokenScheme> = match scheme {
             Scheme::Basic => {
                 let credentials = UserCredentials::new(("username", user), ("password", secret))?;
                 let header = basic_header(&credentials)?;
-                let header_source =
-                    HeaderSource::fixed(header, StaticKind::Basic(credentials.username));
-                return Ok((base_url, http, auth(header_source, rotation)));
+                let kind = StaticKind::Basic(credentials.username);
+                return Ok(HeaderSource::fixed(header, kind));
             }
             Scheme::ApiKeyHeader => {
-                let header_source =
-                    HeaderSource::fixed(api_key_header(&secret)?, StaticKind::ApiKey);
-                return Ok((base_url, http, auth(header_source, rotation)));
+                let header = api_key_header(&secret)?;
+                return Ok(HeaderSource::fixed(header, StaticKind::ApiKey));
             }
             Scheme::IbssoTokenHeader => {
                 if shares && self.unsafe_session == Some(false) {
@@ -558,42 +552,30 @@ impl ClientBuilder {
                 Arc::new(OAuth2::new(credentials, self.refresh_margin))
             }
         };
-        let login = Arc::new(Login::new(
-            base_url.clone(),
+        let login = Login::new(
+            base_url.to_owned(),
             login_http.clone(),
             self.timeout,
             self.retry,
             self.clock.clone(),
             scheme,
-        ));
+        );
         // A shared store wraps the scheme's source.
         #[cfg(feature = "token-store")]
         let source: Arc<dyn TokenSource> = match self.sharing.store {
-            Some(choice) => {
-                let timeout = self.sharing.timeout;
-                let (store, key) = match choice {
-                    StoreChoice::Given(store, key) => (store, key),
-                    StoreChoice::RedisUrl(url, key) => (open_redis(&url, timeout)?, key),
-                    StoreChoice::RedisCluster(nodes, key) => {
-                        (open_redis_cluster(&nodes, timeout)?, key)
+            Some((choice, key)) => {
+                let store = match choice {
+                    StoreChoice::Given(store) => store,
+                    StoreChoice::Redis { urls, cluster } => {
+                        open_redis(&urls, cluster, self.sharing.timeout)?
                     }
                 };
-                Fleet::new(
-                    store,
-                    &key,
-                    &base_url,
-                    source,
-                    fleet_settings,
-                    self.clock.clone(),
-                )
+                Fleet::new(store, &key, base_url, source, settings, self.clock.clone())
             }
             None => source,
         };
-        #[cfg(not(feature = "token-store"))]
-        let source: Arc<dyn TokenSource> = source;
-        let tokens = Tokens::new(source, login, self.cooldown, self.clock);
-        let header_source = HeaderSource::Renewing(Arc::new(tokens));
-        Ok((base_url, http, auth(header_source, rotation)))
+        let tokens = Tokens::new(source, Arc::new(login), self.cooldown, self.clock);
+        Ok(HeaderSource::Renewing(Arc::new(tokens)))
     }
 
     fn check_durations(&self) -> Result<(), ConfigError> {
@@ -675,35 +657,33 @@ impl ClientBuilder {
     }
 }
 
+/// The Redis store at `urls`: one server's, or a cluster's nodes'.
 #[cfg(feature = "redis")]
-fn open_redis(url: &SecretString, timeout: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    Ok(Arc::new(crate::store::RedisStore::open_with_timeout(
-        url.expose_secret(),
-        timeout,
-    )?))
-}
-
-#[cfg(feature = "redis")]
-fn open_redis_cluster(
-    nodes: &[SecretString],
+fn open_redis(
+    urls: &[SecretString],
+    cluster: bool,
     timeout: Duration,
 ) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    Ok(Arc::new(crate::store::RedisStore::cluster_with_timeout(
-        nodes.iter().map(|url| url.expose_secret()),
-        timeout,
-    )?))
+    use crate::store::RedisStore;
+    Ok(Arc::new(match (cluster, urls) {
+        (false, [url]) => RedisStore::open_with_timeout(url.expose_secret(), timeout)?,
+        // A cluster (`redis_token_store` gives one URL).
+        (_, urls) => {
+            RedisStore::cluster_with_timeout(urls.iter().map(|u| u.expose_secret()), timeout)?
+        }
+    }))
 }
 
 #[cfg(all(feature = "token-store", not(feature = "redis")))]
-fn open_redis(_: &SecretString, _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
+fn open_redis(
+    _: &[SecretString],
+    _: bool,
+    _: Duration,
+) -> Result<Arc<dyn TokenStore>, ConfigError> {
     Err(no_redis())
 }
 
-#[cfg(all(feature = "token-store", not(feature = "redis")))]
-fn open_redis_cluster(_: &[SecretString], _: Duration) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    Err(no_redis())
-}
-
+/// A Redis store asked of a build without Redis support.
 #[cfg(not(feature = "redis"))]
 pub(crate) fn no_redis() -> ConfigError {
     ConfigError::new(

@@ -1,6 +1,5 @@
 //! Configuration from the environment: the `INFOBIP_*` variables.
 
-#[cfg(feature = "token-store")]
 use secrecy::SecretString;
 
 use crate::builder::ClientBuilder;
@@ -91,64 +90,39 @@ impl ClientBuilder {
             }
         };
         let builder = builder.base_url(require(BASE_URL, "always")?);
-        with_env_store(builder, &get, &require)
-    }
-}
-
-/// `builder` with the token store the variables name, if they name one.
-#[cfg(not(feature = "token-store"))]
-fn with_env_store(
-    builder: ClientBuilder,
-    get: &dyn Fn(&'static str) -> Option<String>,
-    _: &dyn Fn(&'static str, &str) -> Result<String, ConfigError>,
-) -> Result<ClientBuilder, ConfigError> {
-    match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
-        (None, None) => Ok(builder),
-        _ => Err(crate::builder::no_redis()),
-    }
-}
-
-/// `builder` with the token store the variables name, if they name one.
-#[cfg(feature = "token-store")]
-fn with_env_store(
-    builder: ClientBuilder,
-    get: &dyn Fn(&'static str) -> Option<String>,
-    require: &dyn Fn(&'static str, &str) -> Result<String, ConfigError>,
-) -> Result<ClientBuilder, ConfigError> {
-    let (why, store) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
-        (None, None) => return Ok(builder),
-        (Some(_), Some(_)) => {
-            return Err(ConfigError::new(
-                TOKEN_STORE_CLUSTER,
-                "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
-            ))
+        let (urls, cluster) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
+            (None, None) => return Ok(builder),
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::new(
+                    TOKEN_STORE_CLUSTER,
+                    "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
+                ))
+            }
+            (Some(url), None) => (vec![SecretString::from(url)], false),
+            (None, Some(nodes)) => (cluster_nodes(&nodes)?, true),
+        };
+        #[cfg(not(feature = "token-store"))]
+        {
+            let _ = (urls, cluster, require);
+            Err(crate::builder::no_redis())
         }
-        (Some(url), None) => (
-            "with INFOBIP_TOKEN_STORE, to encrypt the tokens in it",
-            StoreUrls::One(url),
-        ),
-        (None, Some(nodes)) => (
-            "with INFOBIP_TOKEN_STORE_CLUSTER, to encrypt the tokens in it",
-            StoreUrls::Cluster(cluster_nodes(&nodes)?),
-        ),
-    };
-    let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, why)?)
-        .map_err(|e| ConfigError::new(TOKEN_STORE_KEY, e.reason))?;
-    Ok(builder.with_store(match store {
-        StoreUrls::One(url) => StoreChoice::RedisUrl(SecretString::from(url), key),
-        StoreUrls::Cluster(nodes) => StoreChoice::RedisCluster(nodes, key),
-    }))
-}
-
-#[cfg(feature = "token-store")]
-enum StoreUrls {
-    One(String),
-    Cluster(Vec<SecretString>),
+        #[cfg(feature = "token-store")]
+        {
+            let which = if cluster {
+                TOKEN_STORE_CLUSTER
+            } else {
+                TOKEN_STORE
+            };
+            let why = format!("with {which}, to encrypt the tokens in it");
+            let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, &why)?)
+                .map_err(|e| ConfigError::new(TOKEN_STORE_KEY, e.reason))?;
+            Ok(builder.with_store(StoreChoice::Redis { urls, cluster }, key))
+        }
+    }
 }
 
 /// The node URLs in [`TOKEN_STORE_CLUSTER`]. Each is checked when the client is built; an
 /// empty one (a stray comma, a variable that expanded to nothing) is refused here.
-#[cfg(feature = "token-store")]
 fn cluster_nodes(value: &str) -> Result<Vec<SecretString>, ConfigError> {
     let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
     if let Some(empty) = nodes.iter().position(|url| url.is_empty()) {
