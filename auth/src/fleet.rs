@@ -13,10 +13,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use infobip_client::{BoxFuture, Operation};
+use infobip_client::BoxFuture;
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret as _, SecretString};
-use serde::{Deserialize, Serialize};
 
 use crate::clock::{millis, Clock};
 use crate::error::AuthError;
@@ -113,12 +112,6 @@ struct Warnings {
     suppressed: u64,
 }
 
-/// The encrypted content of a failure marker: why the last fetch failed.
-#[derive(Serialize, Deserialize)]
-struct SharedFailure {
-    cause: String,
-}
-
 /// A usable token read from the store.
 struct Found {
     token: Token,
@@ -163,12 +156,6 @@ impl Fleet {
             last_extend: AtomicU64::new(u64::MAX),
             created: Instant::now(),
         })
-    }
-
-    /// The store key of this client's entry, for its current secret (tests inspect the store
-    /// through it).
-    fn key(&self) -> String {
-        self.keys().entry.clone()
     }
 
     /// The keys of the current secret. The secret is read here, where the store is used,
@@ -218,7 +205,7 @@ impl Fleet {
             // also starts its cooldown on this error.
             Next::FailedElsewhere(cause, retry_in) => {
                 return self.kept(&previous).ok_or(AuthError::FailedElsewhere {
-                    operation: self.operation(),
+                    operation: self.source.login_operation(),
                     cause,
                     retry_in,
                 })
@@ -479,11 +466,6 @@ impl Fleet {
         Ok(saved)
     }
 
-    /// The token or session operation this store entry comes from.
-    fn operation(&self) -> &'static Operation {
-        self.source.login_operation()
-    }
-
     /// Records why this process, holding the lock, failed to obtain a token, for `pause`.
     async fn record_failure(
         &self,
@@ -494,10 +476,8 @@ impl Fleet {
         if pause.is_zero() {
             return Ok(());
         }
-        let failure = SharedFailure {
-            cause: error.to_string(),
-        };
-        let sealed = self.sealer.seal(&keys.failed, &failure)?;
+        // The failure marker holds why the fetch failed, sealed like a token.
+        let sealed = self.sealer.seal(&keys.failed, &error.to_string())?;
         let saved = self.store.save_if(
             &keys.failed,
             sealed,
@@ -512,49 +492,8 @@ impl Fleet {
     /// pause has left.
     async fn recent_failure(&self, keys: &Keys) -> Option<(String, Duration)> {
         let stored = self.bounded(self.store.load(&keys.failed)).await.ok()??;
-        let failure = self
-            .sealer
-            .open::<SharedFailure>(&keys.failed, &stored.value)?;
-        Some((failure.cause.clone(), stored.ttl.unwrap_or(Duration::ZERO)))
-    }
-
-    /// Removes the shared failure, so that the fleet logs in again at once.
-    async fn clear_failure(&self) {
-        let keys = self.keys();
-        self.or_warn(async {
-            if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
-                let removed = self.store.remove_if(&keys.failed, &stored.value);
-                self.bounded(removed).await?;
-            }
-            Ok(())
-        })
-        .await;
-    }
-
-    /// The valid token in the store, fresh or not (for a logout from a process that does
-    /// not hold the token itself).
-    async fn current(&self) -> Option<Token> {
-        match self.read(&self.keys()).await {
-            Ok(found) => found.map(|f| f.token),
-            Err(error) => {
-                self.warn(&error);
-                None
-            }
-        }
-    }
-
-    /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
-    /// it was logged out), so that no other process picks it up.
-    async fn discard(&self, used: &HeaderValue) {
-        let keys = self.keys();
-        self.or_warn(async {
-            if let Some(sealed) = self.stored_as(&keys, used).await? {
-                self.bounded(self.store.remove_if(&keys.entry, &sealed))
-                    .await?;
-            }
-            Ok(())
-        })
-        .await;
+        let cause = self.sealer.open::<String>(&keys.failed, &stored.value)?;
+        Some((cause, stored.ttl.unwrap_or(Duration::ZERO)))
     }
 
     /// The stored value, if it holds the token sent as `header` (what a compare-and-delete
@@ -568,43 +507,6 @@ impl Fleet {
         Ok(stored
             .map(|stored| stored.value)
             .filter(|sealed| self.holds(keys, sealed, header)))
-    }
-
-    /// For a token that idles out: restarts the stored copy's expiry if this process has not
-    /// done so for a while, in the background. Called on every use; cheap when there is
-    /// nothing to do.
-    fn used(&self, header: &HeaderValue) {
-        let Some(keep_alive) = self.source.keep_alive() else {
-            return;
-        };
-        let every = millis(keep_alive.every);
-        let now = self.since_created();
-        let last = self.last_extend.load(Ordering::Relaxed);
-        if last != u64::MAX && now.saturating_sub(last) < every {
-            return;
-        }
-        if self
-            .last_extend
-            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
-            .is_err()
-        {
-            return;
-        }
-        let Some(this) = self.me.upgrade() else {
-            return;
-        };
-        let header = header.clone();
-        tokio::spawn(async move {
-            let keys = this.keys();
-            this.or_warn(async {
-                if let Some(sealed) = this.stored_as(&keys, &header).await? {
-                    this.bounded(this.store.extend_if(&keys.entry, &sealed, keep_alive.ttl))
-                        .await?;
-                }
-                Ok(())
-            })
-            .await;
-        });
     }
 
     fn since_created(&self) -> u64 {
@@ -680,27 +582,85 @@ impl TokenSource for Fleet {
     }
 
     fn store_key(&self) -> Option<String> {
-        Some(self.key())
+        Some(self.keys().entry.clone())
     }
 
+    /// For a token that idles out: restarts the stored copy's expiry if this process has not
+    /// done so for a while, in the background. Called on every use; cheap when there is
+    /// nothing to do.
     fn used(&self, header: &HeaderValue) {
-        Fleet::used(self, header);
+        let Some(keep_alive) = self.source.keep_alive() else {
+            return;
+        };
+        let every = millis(keep_alive.every);
+        let now = self.since_created();
+        let last = self.last_extend.load(Ordering::Relaxed);
+        if last != u64::MAX && now.saturating_sub(last) < every {
+            return;
+        }
+        if self
+            .last_extend
+            .compare_exchange(last, now, Ordering::Relaxed, Ordering::Relaxed)
+            .is_err()
+        {
+            return;
+        }
+        let Some(this) = self.me.upgrade() else {
+            return;
+        };
+        let header = header.clone();
+        tokio::spawn(async move {
+            let keys = this.keys();
+            this.or_warn(async {
+                if let Some(sealed) = this.stored_as(&keys, &header).await? {
+                    this.bounded(this.store.extend_if(&keys.entry, &sealed, keep_alive.ttl))
+                        .await?;
+                }
+                Ok(())
+            })
+            .await;
+        });
     }
 
     fn rejected(&self, header: &HeaderValue) {
         *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = Some(header.clone());
     }
 
-    fn discard<'a>(&'a self, header: &'a HeaderValue) -> BoxFuture<'a, ()> {
-        Box::pin(Fleet::discard(self, header))
+    /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
+    /// it was logged out), so that no other process picks it up.
+    fn discard<'a>(&'a self, used: &'a HeaderValue) -> BoxFuture<'a, ()> {
+        Box::pin(self.or_warn(async move {
+            let keys = self.keys();
+            if let Some(sealed) = self.stored_as(&keys, used).await? {
+                self.bounded(self.store.remove_if(&keys.entry, &sealed))
+                    .await?;
+            }
+            Ok(())
+        }))
     }
 
+    /// Removes the shared failure, so that the fleet logs in again at once.
     fn clear_failure(&self) -> BoxFuture<'_, ()> {
-        Box::pin(Fleet::clear_failure(self))
+        Box::pin(self.or_warn(async {
+            let keys = self.keys();
+            if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
+                let removed = self.store.remove_if(&keys.failed, &stored.value);
+                self.bounded(removed).await?;
+            }
+            Ok(())
+        }))
     }
 
+    /// The valid token in the store, fresh or not (for a logout from a process that does
+    /// not hold the token itself).
     fn current(&self) -> BoxFuture<'_, Option<Token>> {
-        Box::pin(Fleet::current(self))
+        Box::pin(async {
+            self.read(&self.keys())
+                .await
+                .map_err(|error| self.warn(&error))
+                .ok()?
+                .map(|found| found.token)
+        })
     }
 }
 
@@ -712,7 +672,6 @@ mod tests {
     use crate::scheme::ibsso::Ibsso;
     use crate::scheme::oauth2::OAuth2;
     use crate::scheme::UserCredentials;
-    use crate::store::sealing::hex;
     use crate::store::MemoryStore;
     use crate::test_util::ManualClock;
 
@@ -771,7 +730,7 @@ mod tests {
         );
         // Nor anything a guess could be checked against without the key: the unkeyed hashes
         // of either.
-        let unkeyed = |text: &str| hex(&Sha256::digest(text.as_bytes()));
+        let unkeyed = |text: &str| format!("{:x}", Sha256::digest(text.as_bytes()));
         for key in [&keys.entry, &keys.lock, &keys.failed] {
             for hidden in [user, "alice", secret, &unkeyed(user), &unkeyed(secret)] {
                 assert!(!key.contains(hidden), "{key} contains {hidden}");
@@ -789,7 +748,7 @@ mod tests {
 
     #[test]
     fn every_part_of_the_credential_changes_the_key() {
-        let key = |fleet: Arc<Fleet>| fleet.key();
+        let key = |fleet: Arc<Fleet>| fleet.store_key().unwrap();
         let alice = key(fleet("alice", "password-1", [1; 32]));
         let others = [
             key(fleet("alice", "password-2", [1; 32])),
@@ -818,10 +777,16 @@ mod tests {
     #[test]
     fn the_same_credential_has_the_same_key_only_under_the_same_encryption_key() {
         // What processes sharing a store compute each for themselves.
-        let first = fleet("alice", "password-1", [1; 32]).key();
-        assert_eq!(fleet("alice", "password-1", [1; 32]).key(), first);
+        let first = fleet("alice", "password-1", [1; 32]).store_key().unwrap();
+        assert_eq!(
+            fleet("alice", "password-1", [1; 32]).store_key().unwrap(),
+            first
+        );
         // Keyed: without the fleet's key, nobody can tell which credential a key names.
-        assert_ne!(fleet("alice", "password-1", [2; 32]).key(), first);
+        assert_ne!(
+            fleet("alice", "password-1", [2; 32]).store_key().unwrap(),
+            first
+        );
     }
 
     #[test]
@@ -836,9 +801,11 @@ mod tests {
             .unwrap();
         assert!(!fleet.still_current(&before));
         assert_eq!(
-            fleet.key(),
-            self::fleet("alice", "password-2", [1; 32]).key()
+            fleet.store_key().unwrap(),
+            self::fleet("alice", "password-2", [1; 32])
+                .store_key()
+                .unwrap()
         );
-        assert_ne!(fleet.key(), before.entry);
+        assert_ne!(fleet.store_key().unwrap(), before.entry);
     }
 }
