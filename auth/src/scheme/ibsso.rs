@@ -22,7 +22,6 @@ use crate::error::{AuthError, Cause};
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry::{self, Failure};
 use crate::token::{Lifetime, Token};
-use crate::validate::sensitive_header;
 
 const PREFIX: &str = "IBSSO";
 
@@ -193,11 +192,7 @@ impl TokenScheme for Ibsso {
         _wall: SystemTime,
     ) -> Option<(SharedToken, Duration)> {
         // The store's expiry is the session's idle clock, restarted by every user.
-        let entry = SharedToken {
-            token: token.secret.expose_secret().to_owned(),
-            refresh_at_ms: None,
-            expires_at_ms: None,
-        };
+        let entry = SharedToken::of(token, None, None);
         Some((entry, self.idle))
     }
 
@@ -218,13 +213,7 @@ impl TokenScheme for Ibsso {
         let obtained_at = now
             .checked_sub(self.idle.saturating_sub(left))
             .unwrap_or(now);
-        let header = sensitive_header("token", PREFIX, &entry.token).ok()?;
-        let token = Token::new(
-            SecretString::from(entry.token.as_str()),
-            header,
-            obtained_at,
-            self.lifetime(),
-        );
+        let token = entry.token(PREFIX, obtained_at, self.lifetime())?;
         Some((token, left > self.margin))
     }
 

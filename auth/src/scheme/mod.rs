@@ -19,7 +19,7 @@ use zeroize::Zeroize;
 
 use crate::error::{AuthError, ConfigError};
 use crate::login::Login;
-use crate::token::Token;
+use crate::token::{Lifetime, Token};
 use crate::validate::{check_secret, check_username, sensitive_header};
 
 /// A scheme whose credential is a token that Infobip issues and this crate renews: what is
@@ -172,6 +172,26 @@ pub(crate) struct SharedToken {
     pub(crate) refresh_at_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) expires_at_ms: Option<u64>,
+}
+
+impl SharedToken {
+    /// What a store keeps for `token`, with the expiry of a fixed-life one.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
+    fn of(token: &Token, refresh_at_ms: Option<u64>, expires_at_ms: Option<u64>) -> Self {
+        Self {
+            token: token.secret.expose_secret().to_owned(),
+            refresh_at_ms,
+            expires_at_ms,
+        }
+    }
+
+    /// The token the entry holds, sent as `<prefix> <token>`; `None` if it cannot be sent.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
+    fn token(&self, prefix: &str, obtained_at: Instant, lifetime: Lifetime) -> Option<Token> {
+        let header = sensitive_header("token", prefix, &self.token).ok()?;
+        let secret = SecretString::from(self.token.as_str());
+        Some(Token::new(secret, header, obtained_at, lifetime))
+    }
 }
 
 impl Drop for SharedToken {

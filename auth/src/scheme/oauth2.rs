@@ -18,7 +18,6 @@ use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
 use crate::retry;
 use crate::token::{refresh_margin, Lifetime, Token};
-use crate::validate::sensitive_header;
 
 const PREFIX: &str = "Bearer";
 
@@ -156,11 +155,7 @@ impl TokenScheme for OAuth2 {
         // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
         let wall = epoch_millis(wall);
         let at = |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
-        let entry = SharedToken {
-            token: token.secret.expose_secret().to_owned(),
-            refresh_at_ms: Some(at(refresh_at)),
-            expires_at_ms: Some(at(expires_at)),
-        };
+        let entry = SharedToken::of(token, Some(at(refresh_at)), Some(at(expires_at)));
         Some((entry, left))
     }
 
@@ -188,13 +183,7 @@ impl TokenScheme for OAuth2 {
             refresh_at: after(left.saturating_sub(margin)),
             expires_at: after(left),
         };
-        let header = sensitive_header("token", PREFIX, &entry.token).ok()?;
-        let token = Token::new(
-            SecretString::from(entry.token.as_str()),
-            header,
-            now,
-            lifetime,
-        );
+        let token = entry.token(PREFIX, now, lifetime)?;
         Some((token, left > margin))
     }
 

@@ -137,7 +137,7 @@ impl Fingerprints {
             mac.update(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_be_bytes());
             mac.update(part);
         }
-        hex(&mac.finalize().into_bytes())
+        format!("{:x}", mac.finalize().into_bytes())
     }
 }
 
@@ -148,17 +148,6 @@ fn keyed(key: &[u8; 32]) -> HmacSha256 {
     let mut block = Zeroizing::new([0u8; 64]);
     block[..32].copy_from_slice(key);
     <HmacSha256 as KeyInit>::new((&*block).into())
-}
-
-/// Lowercase hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write as _;
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
 }
 
 /// Seals values for a store and opens them again.
@@ -292,7 +281,7 @@ mod tests {
             direct.update(&(part.len() as u64).to_be_bytes());
             direct.update(part);
         }
-        assert_ne!(hex(&direct.finalize().into_bytes()), fingerprint);
+        assert_ne!(format!("{:x}", direct.finalize().into_bytes()), fingerprint);
     }
 
     #[test]
