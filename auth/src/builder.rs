@@ -539,27 +539,31 @@ impl ClientBuilder {
                 }
                 let credentials = UserCredentials::new(("username", user), ("password", secret))?;
                 let idle = self.session_idle_timeout;
-                Arc::new(Ibsso::new(
+                Arc::new(Ibsso {
                     credentials,
                     idle,
-                    refresh_margin(idle, self.refresh_margin),
-                    self.unsafe_session.unwrap_or(shares),
-                ))
+                    margin: refresh_margin(idle, self.refresh_margin),
+                    unsafe_session: self.unsafe_session.unwrap_or(shares),
+                })
             }
             Scheme::OAuth2 => {
                 let credentials =
                     UserCredentials::new(("client_id", user), ("client_secret", secret))?;
-                Arc::new(OAuth2::new(credentials, self.refresh_margin))
+                let margin = self.refresh_margin;
+                Arc::new(OAuth2 {
+                    credentials,
+                    margin,
+                })
             }
         };
-        let login = Login::new(
-            base_url.to_owned(),
-            login_http.clone(),
-            self.timeout,
-            self.retry,
-            self.clock.clone(),
+        let login = Login {
+            http: login_http.clone(),
+            base_url: base_url.to_owned(),
+            timeout: self.timeout,
+            retry: self.retry,
+            clock: self.clock.clone(),
             scheme,
-        );
+        };
         // A shared store wraps the scheme's source.
         #[cfg(feature = "token-store")]
         let source: Arc<dyn TokenSource> = match self.sharing.store {

@@ -701,7 +701,10 @@ mod tests {
     }
 
     fn fleet(user: &str, secret: &str, encryption: [u8; 32]) -> Arc<Fleet> {
-        let source = Arc::new(OAuth2::new(credentials(user, secret), None));
+        let source = Arc::new(OAuth2 {
+            credentials: credentials(user, secret),
+            margin: None,
+        });
         fleet_of(source, BASE_URL, encryption)
     }
 
@@ -754,17 +757,20 @@ mod tests {
             key(fleet("alice", "password-2", [1; 32])),
             key(fleet("bob", "password-1", [1; 32])),
             key(fleet_of(
-                Arc::new(OAuth2::new(credentials("alice", "password-1"), None)),
+                Arc::new(OAuth2 {
+                    credentials: credentials("alice", "password-1"),
+                    margin: None,
+                }),
                 "https://xyz.api.infobip.com",
                 [1; 32],
             )),
             key(fleet_of(
-                Arc::new(Ibsso::new(
-                    credentials("alice", "password-1"),
-                    Duration::from_secs(3600),
-                    Duration::from_secs(300),
-                    true,
-                )),
+                Arc::new(Ibsso {
+                    credentials: credentials("alice", "password-1"),
+                    idle: Duration::from_secs(3600),
+                    margin: Duration::from_secs(300),
+                    unsafe_session: true,
+                }),
                 BASE_URL,
                 [1; 32],
             )),

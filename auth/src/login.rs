@@ -36,11 +36,11 @@ pub(crate) use auth_span;
 
 /// Everything a token source needs to log in.
 pub(crate) struct Login {
-    /// This crate's own client: no redirects, the configured timeouts.
-    http: reqwest::Client,
-    base_url: String,
+    /// This crate's own client ([`login_client`]): no redirects, the configured timeouts.
+    pub(crate) http: reqwest::Client,
+    pub(crate) base_url: String,
     /// The longest any one login request may take, whatever the HTTP client allows.
-    timeout: Duration,
+    pub(crate) timeout: Duration,
     pub(crate) retry: RetryPolicy,
     pub(crate) clock: Arc<dyn Clock>,
     /// The scheme being logged in for (for error messages).
@@ -123,25 +123,6 @@ impl Authenticator for PassThrough {
 }
 
 impl Login {
-    /// `http` is the redirect-free client of [`login_client`].
-    pub(crate) fn new(
-        base_url: String,
-        http: reqwest::Client,
-        timeout: Duration,
-        retry: RetryPolicy,
-        clock: Arc<dyn Clock>,
-        scheme: Scheme,
-    ) -> Self {
-        Self {
-            http,
-            base_url,
-            timeout,
-            retry,
-            clock,
-            scheme,
-        }
-    }
-
     /// Sends one login call made by `call` on the account client, with `header` if given, and
     /// sorts the outcome. `refused` says what a 4xx other than 401 means for this operation.
     ///

@@ -26,30 +26,16 @@ use crate::token::{Lifetime, Token};
 const PREFIX: &str = "IBSSO";
 
 pub(crate) struct Ibsso {
-    credentials: UserCredentials,
+    pub(crate) credentials: UserCredentials,
     /// How long a session lives without use.
-    idle: Duration,
+    pub(crate) idle: Duration,
     /// How long before it idles out it is replaced.
-    margin: Duration,
+    pub(crate) margin: Duration,
     /// Created with `unsafe: true`: not bound to the caller's IP address.
-    unsafe_session: bool,
+    pub(crate) unsafe_session: bool,
 }
 
 impl Ibsso {
-    pub(crate) fn new(
-        credentials: UserCredentials,
-        idle: Duration,
-        margin: Duration,
-        unsafe_session: bool,
-    ) -> Self {
-        Self {
-            credentials,
-            idle,
-            margin,
-            unsafe_session,
-        }
-    }
-
     async fn create(
         &self,
         login: &Login,

@@ -22,19 +22,12 @@ use crate::token::{refresh_margin, Lifetime, Token};
 const PREFIX: &str = "Bearer";
 
 pub(crate) struct OAuth2 {
-    credentials: UserCredentials,
+    pub(crate) credentials: UserCredentials,
     /// Replaces the default renewal margin.
-    margin: Option<Duration>,
+    pub(crate) margin: Option<Duration>,
 }
 
 impl OAuth2 {
-    pub(crate) fn new(credentials: UserCredentials, margin: Option<Duration>) -> Self {
-        Self {
-            credentials,
-            margin,
-        }
-    }
-
     async fn create(&self, login: &Login) -> Result<Token, AuthError> {
         let operation = &CREATE_OAUTH2_TOKEN;
         let span = auth_span!("infobip_auth.token_fetch", operation, login.scheme);
