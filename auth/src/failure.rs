@@ -4,8 +4,6 @@
 //! hands it back inside its error as [`ErrorKind::Auth`](infobip_client::ErrorKind::Auth), and
 //! [`AuthFailure::of`] downcasts it.
 
-use std::fmt;
-
 use infobip_client::{Operation, Scheme};
 
 use crate::error::AuthError;
@@ -38,10 +36,15 @@ use crate::error::AuthError;
 /// }
 /// # }
 /// ```
-#[derive(Debug, Clone)]
+///
+/// Its `{}` says what went wrong with the scheme's credentials; the client's error around it
+/// names the operation.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{scheme} authentication failed: {error}")]
 pub struct AuthFailure {
     operation: &'static Operation,
     scheme: Scheme,
+    #[source]
     error: AuthError,
 }
 
@@ -73,19 +76,5 @@ impl AuthFailure {
     /// What went wrong; [`AuthError::is_retryable`] says whether trying later can help.
     pub fn error(&self) -> &AuthError {
         &self.error
-    }
-}
-
-impl fmt::Display for AuthFailure {
-    /// What went wrong with the scheme's credentials; the client's error around it names the
-    /// operation.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} authentication failed: {}", self.scheme, self.error)
-    }
-}
-
-impl std::error::Error for AuthFailure {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&self.error)
     }
 }

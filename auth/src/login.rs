@@ -167,44 +167,26 @@ impl Login {
             Ok(value) => return Ok(value),
             Err(error) => error,
         };
-        let unavailable = |cause: Cause| {
-            Err(Failure::Final(AuthError::Unavailable {
+        let malformed = |status, detail| {
+            Failure::Final(AuthError::MalformedResponse {
+                operation,
+                status,
+                detail,
+            })
+        };
+        let unavailable = |cause| {
+            Failure::Final(AuthError::Unavailable {
                 operation,
                 attempts: 1,
                 retry_after: None,
                 cause,
-            }))
+            })
         };
         let shown = failed.to_string();
         let error = match failed.into_kind() {
-            ErrorKind::Api(infobip) => {
-                let status = infobip.status.unwrap_or_default();
-                if (200..300).contains(&status) {
-                    return Err(Failure::Final(AuthError::MalformedResponse {
-                        operation,
-                        status,
-                        detail: String::from(
-                            "a success other than the documented one, without a token",
-                        ),
-                    }));
-                }
-                if (300..400).contains(&status) {
-                    return Err(Failure::Final(AuthError::Redirected {
-                        operation,
-                        status,
-                        location: answer
-                            .location
-                            .unwrap_or_else(|| String::from("nowhere (no Location header)")),
-                    }));
-                }
-                infobip
-            }
+            ErrorKind::Api(infobip) => infobip,
             ErrorKind::InvalidResponse { status, reason, .. } => {
-                return Err(Failure::Final(AuthError::MalformedResponse {
-                    operation,
-                    status,
-                    detail: reason,
-                }));
+                return Err(malformed(status, reason))
             }
             ErrorKind::Transport(e) => {
                 let error = TransportError::new(e);
@@ -215,25 +197,36 @@ impl Login {
                     retry_after: None,
                 });
             }
-            ErrorKind::InvalidRequest(message) => return unavailable(Cause::Other(message)),
-            _ => return unavailable(Cause::Other(shown)),
+            ErrorKind::InvalidRequest(message) => return Err(unavailable(Cause::Other(message))),
+            _ => return Err(unavailable(Cause::Other(shown))),
         };
         let status = error.status.unwrap_or_default();
-        if let Some(may_have_acted) = retry::transient(status) {
-            return Err(Failure::Transient {
-                cause: Cause::Infobip(Box::new(error)),
-                retry_after: answer.retry_after,
-                may_have_acted,
-            });
-        }
-        Err(Failure::Final(match status {
-            401 => AuthError::BadCredentials {
+        Err(match status {
+            200..=299 => malformed(
+                status,
+                String::from("a success other than the documented one, without a token"),
+            ),
+            300..=399 => Failure::Final(AuthError::Redirected {
+                operation,
+                status,
+                location: answer
+                    .location
+                    .unwrap_or_else(|| String::from("nowhere (no Location header)")),
+            }),
+            401 => Failure::Final(AuthError::BadCredentials {
                 scheme: self.scheme,
                 operation,
                 error: Box::new(error),
+            }),
+            _ => match retry::transient(status) {
+                Some(may_have_acted) => Failure::Transient {
+                    cause: Cause::Infobip(Box::new(error)),
+                    retry_after: answer.retry_after,
+                    may_have_acted,
+                },
+                None => Failure::Final(refused(Box::new(error))),
             },
-            _ => refused(Box::new(error)),
-        }))
+        })
     }
 }
 

@@ -32,9 +32,7 @@ impl Default for RetryPolicy {
     fn default() -> Self {
         Self {
             max_attempts: 3,
-            base_delay: Duration::from_millis(200),
-            max_delay: Duration::from_secs(5),
-            max_retry_after: Duration::from_secs(60),
+            ..Self::never()
         }
     }
 }
