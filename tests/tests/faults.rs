@@ -186,7 +186,7 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
         operation: &infobip_client::account::operations::GET_ACCOUNT_BALANCE,
         transport: &http,
     };
-    auth.prepare(call, &mut request).await.unwrap();
+    auth.prepare(call, &mut request).outcome().await.unwrap();
     let response = auth.send(call, request).await.unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(
