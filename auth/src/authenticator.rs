@@ -3,6 +3,7 @@
 //! accept), the header, and the one retry after a 401.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -246,25 +247,32 @@ impl InfobipAuth {
         Ok(response)
     }
 
-    async fn send_with_reauth<S: Sender + ?Sized>(
-        &self,
+    /// Sends `request` with the one retry after a 401. The request goes to the sender before
+    /// the future is made, so that the future holds the copy kept for the retry and not the
+    /// request as well: every call allocates it and moves into it.
+    fn send_with_reauth<'a, S: Sender + ?Sized>(
+        &'a self,
         operation: &'static Operation,
-        sender: &S,
-        tokens: &Arc<Tokens>,
+        sender: &'a S,
+        tokens: &'a Arc<Tokens>,
         request: reqwest::Request,
-        rebuild: Option<&dyn Rebuild>,
-    ) -> Result<reqwest::Response, S::Error> {
+        rebuild: Option<&'a dyn Rebuild>,
+    ) -> impl Future<Output = Result<reqwest::Response, S::Error>> + Send + 'a {
         let retry = Replay::of(&request, rebuild);
-        let response = sender.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            return Ok(response);
+        let sent = sender.send(request);
+        async move {
+            let response = sent.await?;
+            if response.status() != StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            if !retry.answered_by_origin(&response) {
+                // A redirect led elsewhere: that host's 401 says nothing of the token.
+                return Ok(response);
+            }
+            // Boxed apart: the rare path's state would otherwise make every call's future
+            // larger.
+            Box::pin(self.reauthenticate(operation, sender, tokens, retry, response)).await
         }
-        if !retry.answered_by_origin(&response) {
-            // A redirect led elsewhere: that host's 401 says nothing of the token.
-            return Ok(response);
-        }
-        // Boxed apart: the rare path's state would otherwise make every call's future larger.
-        Box::pin(self.reauthenticate(operation, sender, tokens, retry, response)).await
     }
 
     /// The one retry after a 401: a new token, shared by every caller that saw the same one
@@ -571,7 +579,7 @@ enum Route<'a> {
 /// What sends a prepared request: the product client's transport, or a middleware chain.
 pub(crate) trait Sender: Sync {
     /// What a failed send reports.
-    type Error;
+    type Error: Send;
 
     /// Sends `request` once.
     fn send(
