@@ -195,6 +195,29 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
         "the first call, then the streamed one once"
     );
     assert_eq!(w.sandbox.count(TOKEN), 1);
+
+    // The same for a write, which no retry policy sends again: the cached token's short
+    // route (auth/src/authenticator.rs, `Route::Replayable`) rather than the general one.
+    w.sandbox
+        .inject(Endpoint::SendSmsMessages, Fault::status(401));
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(r#"{"messages":[]}"#)]);
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/sms/3/messages", w.sandbox.base_url()))
+        .body(reqwest::Body::wrap_stream(stream))
+        .build()
+        .unwrap();
+    let call = infobip_client::Call {
+        operation: &infobip_client::sms::operations::SEND_SMS_MESSAGES,
+        transport: &http,
+    };
+    auth.prepare(call, &mut request).outcome().await.unwrap();
+    let response = auth.send(call, request).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(w.sandbox.count(Endpoint::SendSmsMessages), 1, "sent once");
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    // Nor was the token dropped for a 401 it could not be retried after.
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 1);
 }
 
 /// What `client` makes of a script of 401s (each call's outcome, then every request the
