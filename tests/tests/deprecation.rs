@@ -91,8 +91,8 @@ async fn a_deprecated_operation_is_logged_once_per_connection_in_its_call_span()
 
 #[tokio::test]
 async fn a_deprecated_operation_is_logged_once_per_connection_with_spans_off() {
-    // Warnings only: the call spans are off, and an API key's call goes to the transport as it
-    // is (the hot path).
+    // Warnings only: the call spans are off. A read is retried by default, which keeps it on
+    // the general route; the short routes are taken with retries off, below.
     two_deprecated_answers_warn_once(Level::WARN).await;
 }
 
