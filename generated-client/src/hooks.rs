@@ -24,6 +24,21 @@ pub type PrepareError = Box<dyn std::error::Error + Send + Sync>;
 /// Most calls are prepared without waiting (a static header, a cached token): their outcome
 /// comes back as it is, so that the hot path allocates no future only to finish it on its
 /// first poll.
+///
+/// A request is prepared only once [`outcome`](Self::outcome) is awaited: one sent before
+/// goes without its credentials.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn forgets(
+///     auth: &dyn infobip_client::Authenticator,
+///     call: infobip_client::Call<'_>,
+///     request: &mut reqwest::Request,
+/// ) {
+///     auth.prepare(call, request);
+/// }
+/// ```
+#[must_use = "the request is prepared (its credentials added) only once `outcome` is awaited"]
 pub enum Prepared<'a> {
     /// The request is prepared, or cannot be.
     Ready(Result<(), PrepareError>),
