@@ -3,11 +3,14 @@
 //! accept), the header, and the one retry after a 401.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
 use arc_swap::ArcSwap;
-use infobip_client::{Authenticator, BoxFuture, Call, Operation, PrepareError, Rebuild, Scheme};
+use infobip_client::{
+    Authenticator, BoxFuture, Call, Operation, PrepareError, Prepared, Rebuild, Scheme,
+};
 use reqwest::header::{HeaderValue, AUTHORIZATION};
 use reqwest::StatusCode;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -47,7 +50,7 @@ pub(crate) enum StaticKind {
 }
 
 /// A new secret, ready to replace the current one.
-enum Prepared {
+enum Replacement {
     /// The header of a static scheme.
     Header(HeaderValue),
     /// The password (or client secret) of a renewing scheme.
@@ -133,10 +136,10 @@ impl InfobipAuth {
             return false;
         };
         match (prepared, &self.header_source) {
-            (Prepared::Header(made), HeaderSource::Static { header, .. }) => {
+            (Replacement::Header(made), HeaderSource::Static { header, .. }) => {
                 header.store(Arc::new(made));
             }
-            (Prepared::Password(password), HeaderSource::Renewing(tokens)) => {
+            (Replacement::Password(password), HeaderSource::Renewing(tokens)) => {
                 if let Err(error) = tokens.source.scheme().credentials().set_password(password) {
                     // Checked by `prepare`; kept for the day the two checks part ways.
                     tracing::warn!(error = %error, "the new secret cannot be used; keeping the current one");
@@ -152,7 +155,7 @@ impl InfobipAuth {
 
     /// What a new secret becomes before it replaces the current one: checked as the first one
     /// was, so that one the connection cannot use never becomes current.
-    fn prepare(&self, secret: &SecretString) -> Result<Prepared, crate::error::ConfigError> {
+    fn prepare(&self, secret: &SecretString) -> Result<Replacement, crate::error::ConfigError> {
         let copy = || SecretString::from(secret.expose_secret());
         match &self.header_source {
             HeaderSource::Static { kind, .. } => match kind {
@@ -162,10 +165,10 @@ impl InfobipAuth {
                         .and_then(|credentials| basic_header(&credentials))
                 }
             }
-            .map(Prepared::Header),
+            .map(Replacement::Header),
             HeaderSource::Renewing(_) => {
                 crate::validate::check_secret("password", secret, false)?;
-                Ok(Prepared::Password(copy()))
+                Ok(Replacement::Password(copy()))
             }
         }
     }
@@ -244,26 +247,32 @@ impl InfobipAuth {
         Ok(response)
     }
 
-    async fn send_with_reauth<S: Sender + ?Sized>(
-        &self,
+    /// Sends `request` with the one retry after a 401. The request goes to the sender before
+    /// the future is made, so that the future holds the copy kept for the retry and not the
+    /// request as well: every call allocates it and moves into it.
+    fn send_with_reauth<'a, S: Sender + ?Sized>(
+        &'a self,
         operation: &'static Operation,
-        sender: &S,
-        tokens: &Arc<Tokens>,
+        sender: &'a S,
+        tokens: &'a Arc<Tokens>,
         request: reqwest::Request,
-        rebuild: Option<&dyn Rebuild>,
-    ) -> Result<reqwest::Response, S::Error> {
-        let used = request.headers().get(AUTHORIZATION).cloned();
+        rebuild: Option<&'a dyn Rebuild>,
+    ) -> impl Future<Output = Result<reqwest::Response, S::Error>> + Send + 'a {
         let retry = Replay::of(&request, rebuild);
-        let response = sender.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED {
-            return Ok(response);
+        let sent = sender.send(request);
+        async move {
+            let response = sent.await?;
+            if response.status() != StatusCode::UNAUTHORIZED {
+                return Ok(response);
+            }
+            if !retry.answered_by_origin(&response) {
+                // A redirect led elsewhere: that host's 401 says nothing of the token.
+                return Ok(response);
+            }
+            // Boxed apart: the rare path's state would otherwise make every call's future
+            // larger.
+            Box::pin(self.reauthenticate(operation, sender, tokens, retry, response)).await
         }
-        if !retry.answered_by_origin(&response) {
-            // A redirect led elsewhere: that host's 401 says nothing of the token.
-            return Ok(response);
-        }
-        // Boxed apart: the rare path's state would otherwise make every call's future larger.
-        Box::pin(self.reauthenticate(operation, sender, tokens, retry, used, response)).await
     }
 
     /// The one retry after a 401: a new token, shared by every caller that saw the same one
@@ -274,9 +283,9 @@ impl InfobipAuth {
         sender: &S,
         tokens: &Arc<Tokens>,
         retry: Replay<'_>,
-        used: Option<HeaderValue>,
         response: reqwest::Response,
     ) -> Result<reqwest::Response, S::Error> {
+        let used = retry.used();
         let retry = retry.request(operation).await;
         let (Some(mut retry), Some(used)) = (retry, used) else {
             tracing::debug!(
@@ -467,17 +476,25 @@ impl InfobipAuth {
         }
     }
 
-    /// Whether a prepared `request` of `operation` needs nothing more from this crate: a
-    /// header that cannot change (no 401 to replay, no secret to read again), and nothing that
-    /// could come back with a secret in it (no secret in its URL, no secret in the answer).
-    /// Such a request goes to the transport as it is: the API key's hot path.
-    fn sends_as_is(&self, operation: &'static Operation, request: &reqwest::Request) -> bool {
-        matches!(self.header_source, HeaderSource::Static { .. })
-            && self.rotation.is_none()
+    /// How a prepared `request` of `operation` goes out when nobody records its span. The
+    /// short routes are for a request that cannot come back with a secret in it (none in its
+    /// URL, none in its answer) and has no retry policy and no secret to read again; the
+    /// general route does everything.
+    fn route(&self, operation: &'static Operation, request: &reqwest::Request) -> Route<'_> {
+        let short = self.rotation.is_none()
             && self.calls.policy(operation).is_none()
             && !operation.is_unauthenticated()
             && operation.reads_secrets.is_none()
-            && !infobip_client::redact::url_has_secret(request.url())
+            && !infobip_client::redact::url_has_secret(request.url());
+        match &self.header_source {
+            _ if !short => Route::General,
+            // A header that cannot change: no 401 to replay. The API key's hot path.
+            HeaderSource::Static { .. } => Route::AsIs,
+            HeaderSource::Renewing(tokens) if self.ends_token(operation).is_none() => {
+                Route::Replayable(tokens)
+            }
+            HeaderSource::Renewing(_) => Route::General,
+        }
     }
 
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.
@@ -549,10 +566,20 @@ enum Ready<'a> {
     Stored(&'a Arc<Tokens>),
 }
 
+/// How [`InfobipAuth::route`] sends a request.
+enum Route<'a> {
+    /// Straight to the transport.
+    AsIs,
+    /// To the transport, with a copy kept for the one replay after a 401.
+    Replayable(&'a Arc<Tokens>),
+    /// Through every layer: retries, secrets taken out of the answer, the token's end.
+    General,
+}
+
 /// What sends a prepared request: the product client's transport, or a middleware chain.
 pub(crate) trait Sender: Sync {
     /// What a failed send reports.
-    type Error;
+    type Error: Send;
 
     /// Sends `request` once.
     fn send(
@@ -577,25 +604,19 @@ impl Sender for dyn infobip_client::Transport + '_ {
 }
 
 impl Authenticator for InfobipAuth {
-    fn prepare<'a>(
-        &'a self,
-        call: Call<'a>,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), PrepareError>> {
+    fn prepare<'a>(&'a self, call: Call<'a>, request: &'a mut reqwest::Request) -> Prepared<'a> {
         let operation = call.operation;
         // The hot path completes at once: no secret to re-read, and no token to wait for.
         if self.rotation.is_none() {
             if let Ready::Done(result) = self.authorize_now(operation, request) {
-                return Box::pin(std::future::ready(
-                    result.map_err(|error| self.fail(operation, error)),
-                ));
+                return Prepared::Ready(result.map_err(|error| self.fail(operation, error)));
             }
         }
-        Box::pin(async move {
+        Prepared::Pending(Box::pin(async move {
             self.authorize(operation, request)
                 .await
                 .map_err(|error| self.fail(operation, error))
-        })
+        }))
     }
 
     fn send<'a>(
@@ -605,21 +626,24 @@ impl Authenticator for InfobipAuth {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let operation = call.operation;
         let span = trace::call_span(operation, self.scheme, &request);
-        if span.is_disabled() && self.sends_as_is(operation, &request) {
-            let sent = call.transport.execute(request);
-            return Box::pin(async move {
-                let answer = sent.await;
-                self.deprecations.check(operation, &answer);
-                answer
-            });
+        if span.is_disabled() {
+            match self.route(operation, &request) {
+                Route::AsIs => return call.transport.execute(request),
+                // A token's hot path: the layers of the general route add nothing here, and
+                // each would add to the state every call's future carries.
+                Route::Replayable(tokens) => {
+                    return Box::pin(self.send_with_reauth(
+                        operation,
+                        call.transport,
+                        tokens,
+                        request,
+                        None,
+                    ));
+                }
+                Route::General => {}
+            }
         }
-        Box::pin(async move {
-            let answer = self
-                .call_in(span, operation, call.transport, request, None)
-                .await;
-            self.deprecations.check(operation, &answer);
-            answer
-        })
+        Box::pin(self.call_in(span, operation, call.transport, request, None))
     }
 
     fn send_rebuildable<'a>(
@@ -630,13 +654,11 @@ impl Authenticator for InfobipAuth {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let operation = call.operation;
         let span = trace::call_span(operation, self.scheme, &request);
-        Box::pin(async move {
-            let answer = self
-                .call_in(span, operation, call.transport, request, Some(rebuild))
-                .await;
-            self.deprecations.check(operation, &answer);
-            answer
-        })
+        Box::pin(self.call_in(span, operation, call.transport, request, Some(rebuild)))
+    }
+
+    fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
+        self.deprecations.check(call.operation, response);
     }
 }
 
@@ -646,6 +668,8 @@ enum Replay<'a> {
     Copy(Option<reqwest::Request>),
     Rebuilt {
         sent_to: reqwest::Url,
+        /// The `Authorization` header it was sent with (a rebuilt request has none).
+        used: Option<HeaderValue>,
         rebuild: &'a dyn Rebuild,
     },
 }
@@ -655,9 +679,19 @@ impl<'a> Replay<'a> {
         match (request.try_clone(), rebuild) {
             (None, Some(rebuild)) => Replay::Rebuilt {
                 sent_to: request.url().clone(),
+                used: request.headers().get(AUTHORIZATION).cloned(),
                 rebuild,
             },
             (copy, _) => Replay::Copy(copy),
+        }
+    }
+
+    /// The `Authorization` header the request was sent with: read from the copy when there
+    /// is one, so that the hot path keeps one reference to the token's header, not two.
+    fn used(&self) -> Option<HeaderValue> {
+        match self {
+            Replay::Copy(copy) => copy.as_ref()?.headers().get(AUTHORIZATION).cloned(),
+            Replay::Rebuilt { used, .. } => used.clone(),
         }
     }
 

@@ -235,10 +235,22 @@ impl TokenCache {
         self.0.current.load_full()
     }
 
-    /// The cached token if it can be sent without waiting: the hot path, lock-free.
+    /// The cached token if it can be sent without waiting.
     pub(crate) fn fresh(&self) -> Option<Arc<Token>> {
-        let token = self.0.current.load_full()?;
-        (token.freshness(self.0.clock.now()) == Freshness::Fresh).then_some(token)
+        self.with_fresh(|token, _| Arc::clone(token))
+    }
+
+    /// `use_token` applied to the cached token if it can be sent without waiting, with the
+    /// time its freshness was judged at: the hot path. Lock-free, and the token is borrowed,
+    /// not counted: every call would otherwise write the count's cache line twice.
+    pub(crate) fn with_fresh<T>(
+        &self,
+        use_token: impl FnOnce(&Arc<Token>, Instant) -> T,
+    ) -> Option<T> {
+        let current = self.0.current.load();
+        let token = current.as_ref()?;
+        let now = self.0.clock.now();
+        (token.freshness(now) == Freshness::Fresh).then(|| use_token(token, now))
     }
 
     /// Drops the cached token if it is the one sent as `used` (the server rejected it).

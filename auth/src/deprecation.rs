@@ -23,12 +23,7 @@ impl Notices {
     /// Logs a warning if `answer` says `operation` is deprecated or has a sunset date and no
     /// warning for it was logged yet. Every answer of a generated call passes here, so an
     /// answer without either header costs two header lookups and nothing else.
-    pub(crate) fn check(
-        &self,
-        operation: &'static Operation,
-        answer: &reqwest::Result<reqwest::Response>,
-    ) {
-        let Ok(response) = answer else { return };
+    pub(crate) fn check(&self, operation: &'static Operation, response: &reqwest::Response) {
         let headers = response.headers();
         let deprecation = headers.get(DEPRECATION);
         let sunset = headers.get(SUNSET);

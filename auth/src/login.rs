@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use infobip_client::account::Client;
 use infobip_client::{
-    Auth, Authenticator, BoxFuture, Call, Error, ErrorKind, InfobipError, Operation, PrepareError,
+    Auth, Authenticator, BoxFuture, Call, Error, ErrorKind, InfobipError, Operation, Prepared,
     ResponseValue, Scheme,
 };
 use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
@@ -86,17 +86,13 @@ struct PassThrough {
 }
 
 impl Authenticator for PassThrough {
-    fn prepare<'a>(
-        &'a self,
-        _call: Call<'a>,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), PrepareError>> {
+    fn prepare<'a>(&'a self, _call: Call<'a>, request: &'a mut reqwest::Request) -> Prepared<'a> {
         if let Some(header) = &self.header {
             request.headers_mut().insert(AUTHORIZATION, header.clone());
         }
         // Bounds a hung login even if the client has no timeout: every caller waits for it.
         *request.timeout_mut() = Some(self.timeout);
-        Box::pin(std::future::ready(Ok(())))
+        Prepared::Ready(Ok(()))
     }
 
     fn send<'a>(

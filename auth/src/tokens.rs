@@ -3,6 +3,7 @@
 //! starts the one fetch when it will not.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use reqwest::header::HeaderValue;
 use tracing::Instrument;
@@ -49,7 +50,8 @@ impl Tokens {
 
     /// The header of the cached token if it can be sent without waiting: the hot path.
     pub(crate) fn fresh_header(&self) -> Option<HeaderValue> {
-        self.cache.fresh().map(|token| self.use_token(&token))
+        self.cache
+            .with_fresh(|token, now| self.use_token_at(token, now))
     }
 
     /// The header to send: the cached token's, or the one fetch's outcome.
@@ -62,7 +64,12 @@ impl Tokens {
     }
 
     fn use_token(&self, token: &Token) -> HeaderValue {
-        token.touch(self.clock.now());
+        self.use_token_at(token, self.clock.now())
+    }
+
+    /// The header of `token`, recorded as used at `now`.
+    fn use_token_at(&self, token: &Token, now: Instant) -> HeaderValue {
+        token.touch(now);
         self.source.used(&token.header);
         token.header.clone()
     }

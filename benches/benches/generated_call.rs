@@ -25,8 +25,7 @@ use futures_util::FutureExt as _;
 use infobip_auth::{ClientBuilder, Infobip};
 use infobip_benches::{Server, API_KEY, PASSWORD, SMS_SENT_BODY, USERNAME, VOICE_SENT_BODY};
 use infobip_client::{
-    sms, voice, Auth, Authenticator, BoxFuture, Call, ClientInfo as _, PrepareError, Rebuild,
-    Transport,
+    sms, voice, Auth, Authenticator, BoxFuture, Call, ClientInfo as _, Prepared, Rebuild, Transport,
 };
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 
@@ -58,11 +57,7 @@ impl Transport for Stub {
 struct Stubbed(Auth);
 
 impl Authenticator for Stubbed {
-    fn prepare<'a>(
-        &'a self,
-        call: Call<'a>,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), PrepareError>> {
+    fn prepare<'a>(&'a self, call: Call<'a>, request: &'a mut reqwest::Request) -> Prepared<'a> {
         self.0.authenticator().prepare(call, request)
     }
 
@@ -91,6 +86,10 @@ impl Authenticator for Stubbed {
         self.0
             .authenticator()
             .send_rebuildable(call, request, rebuild)
+    }
+
+    fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
+        self.0.authenticator().answered(call, response);
     }
 }
 

@@ -73,6 +73,7 @@ impl Case {
             transport: &Stub,
         };
         auth.prepare(call, &mut request)
+            .outcome()
             .now_or_never()
             .expect("with a cached token, prepare completes on its first poll")
             .expect("prepare");

@@ -45,6 +45,7 @@ impl Case {
                     transport: client.client(),
                 };
                 auth.prepare(call, request)
+                    .outcome()
                     .now_or_never()
                     .expect("with a cached token, prepare completes on its first poll")
                     .expect("prepare");

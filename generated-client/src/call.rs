@@ -31,12 +31,15 @@ pub(crate) async fn execute(
     let authenticator = auth.authenticator();
     authenticator
         .prepare(call, &mut request)
+        .outcome()
         .await
         .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
-    authenticator
+    let response = authenticator
         .send(call, request)
         .await
-        .map_err(|error| transport_error(operation, error))
+        .map_err(|error| transport_error(operation, error))?;
+    authenticator.answered(call, &response);
+    Ok(response)
 }
 
 /// A failure of the transport: the request could not be built (an invalid URL), or no answer

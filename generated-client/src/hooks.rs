@@ -19,6 +19,52 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// A failure of [`Authenticator::prepare`], which aborts the call before anything is sent.
 pub type PrepareError = Box<dyn std::error::Error + Send + Sync>;
 
+/// What [`Authenticator::prepare`] gives back: its outcome at once, or a future of it.
+///
+/// Most calls are prepared without waiting (a static header, a cached token): their outcome
+/// comes back as it is, so that the hot path allocates no future only to finish it on its
+/// first poll.
+///
+/// A request is prepared only once [`outcome`](Self::outcome) is awaited: one sent before
+/// goes without its credentials.
+///
+/// ```compile_fail
+/// #![deny(unused_must_use)]
+/// fn forgets(
+///     auth: &dyn infobip_client::Authenticator,
+///     call: infobip_client::Call<'_>,
+///     request: &mut reqwest::Request,
+/// ) {
+///     auth.prepare(call, request);
+/// }
+/// ```
+#[must_use = "the request is prepared (its credentials added) only once `outcome` is awaited"]
+pub enum Prepared<'a> {
+    /// The request is prepared, or cannot be.
+    Ready(Result<(), PrepareError>),
+    /// Preparing it needs to wait (a token to fetch, a secret to read again).
+    Pending(BoxFuture<'a, Result<(), PrepareError>>),
+}
+
+impl Prepared<'_> {
+    /// The outcome, once there is one.
+    pub async fn outcome(self) -> Result<(), PrepareError> {
+        match self {
+            Prepared::Ready(outcome) => outcome,
+            Prepared::Pending(future) => future.await,
+        }
+    }
+}
+
+impl fmt::Debug for Prepared<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Prepared::Ready(outcome) => f.debug_tuple("Ready").field(outcome).finish(),
+            Prepared::Pending(_) => f.write_str("Pending"),
+        }
+    }
+}
+
 /// What sends a prepared request: the product client's `reqwest::Client`, or anything else that
 /// can (a middleware chain, a stub in tests and benchmarks).
 pub trait Transport: Send + Sync {
@@ -58,17 +104,14 @@ impl fmt::Debug for Call<'_> {
 
 /// Decides how each request of every product client is authenticated and sent.
 ///
-/// Every generated operation calls [`prepare`](Self::prepare) after building its request and
-/// then [`send`](Self::send) to transmit it.
+/// Every generated operation calls [`prepare`](Self::prepare) after building its request,
+/// then [`send`](Self::send) to transmit it, then [`answered`](Self::answered) with the
+/// answer.
 pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     /// Adds credentials to `request`. An error aborts the call before anything is sent; the
     /// caller receives it as [`ErrorKind::Auth`](crate::ErrorKind::Auth), from which it can be
     /// downcast.
-    fn prepare<'a>(
-        &'a self,
-        call: Call<'a>,
-        request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), PrepareError>>;
+    fn prepare<'a>(&'a self, call: Call<'a>, request: &'a mut reqwest::Request) -> Prepared<'a>;
 
     /// Sends a prepared request. The default sends it once; an implementation may retry (for
     /// example after a 401) as long as it returns a single response.
@@ -92,6 +135,13 @@ pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let _ = rebuild;
         self.send(call, request)
+    }
+
+    /// Sees the answer of every call that got one, whatever its status, before it is read:
+    /// for what an authenticator learns from answers (that an operation is deprecated).
+    /// The default does nothing.
+    fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
+        let _ = (call, response);
     }
 }
 
@@ -140,12 +190,8 @@ impl fmt::Debug for Auth {
 struct NoAuth;
 
 impl Authenticator for NoAuth {
-    fn prepare<'a>(
-        &'a self,
-        _call: Call<'a>,
-        _request: &'a mut reqwest::Request,
-    ) -> BoxFuture<'a, Result<(), PrepareError>> {
-        Box::pin(std::future::ready(Ok(())))
+    fn prepare<'a>(&'a self, _call: Call<'a>, _request: &'a mut reqwest::Request) -> Prepared<'a> {
+        Prepared::Ready(Ok(()))
     }
 }
 

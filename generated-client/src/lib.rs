@@ -150,7 +150,7 @@ pub use error_body::{
     ApiError, ApiErrorResource, ApiErrorViolation, ApiException, ApiRequestError,
     ApiRequestErrorDetails, ErrorBody,
 };
-pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Transport};
+pub use hooks::{Auth, Authenticator, BoxFuture, Call, PrepareError, Prepared, Transport};
 pub use infobip_error::{legacy_code, InfobipError, Resource, Violation};
 pub use multipart::{Field, FilePart, Form, FormError, Rebuild};
 pub use operation::{Operation, Scheme};

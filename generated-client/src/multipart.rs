@@ -323,12 +323,15 @@ pub(crate) async fn send(
     let authenticator = auth.authenticator();
     authenticator
         .prepare(call, &mut request)
+        .outcome()
         .await
         .map_err(|e| Error::new(operation, ErrorKind::Auth(e)))?;
-    authenticator
+    let response = authenticator
         .send_rebuildable(call, request, &upload)
         .await
-        .map_err(|e| crate::call::transport_error(operation, e))
+        .map_err(|e| crate::call::transport_error(operation, e))?;
+    authenticator.answered(call, &response);
+    Ok(response)
 }
 
 /// Percent-encodes a path parameter as progenitor does.

@@ -318,6 +318,31 @@ async fn an_upload_refused_twice_returns_the_401_without_a_third_attempt() {
 }
 
 #[tokio::test]
+async fn an_upload_is_sent_and_replayed_from_a_spawned_task() {
+    // A service sends from spawned tasks, which need the future `Send`: an upload's holds
+    // the authenticator's prepared outcome, the form and what rebuilds it across its awaits
+    // (generated-client/src/multipart.rs), the 401 replay's included.
+    let server = RecordingServer::start_with(infobip_like(1)).await.unwrap();
+    let infobip = ClientBuilder::oauth2("client", "client-secret-1")
+        .base_url(server.base_url())
+        .connect()
+        .unwrap();
+    let upload = tokio::spawn(async move {
+        let form = UploadDocumentForm::new(FilePart::bytes("a.txt", "x"), String::from("t"));
+        infobip
+            .client::<Client>()
+            .upload_document()
+            .folder_id(42)
+            .form(form)
+            .send()
+            .await
+            .map(|sent| sent.into_inner().document_id)
+    });
+    assert_eq!(upload.await.unwrap().unwrap(), "doc-1");
+    assert_eq!(uploads(&server).len(), 2, "refused once, then replayed");
+}
+
+#[tokio::test]
 async fn a_file_that_cannot_be_opened_fails_before_anything_is_sent() {
     let server = RecordingServer::start_with(infobip_like(0)).await.unwrap();
     let infobip = ClientBuilder::api_key("key-1")

@@ -193,6 +193,59 @@ async fn a_401_storm_causes_one_reauthentication_per_client() {
     w.assert_never_bare();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_401_storm_on_the_cached_tokens_short_route_shares_one_new_token_per_client() {
+    // Without a retry policy, an untraced call of a cached token goes by a short route of its
+    // own to the 401 replay (auth/src/authenticator.rs, `Route::Replayable`), where the
+    // rejected header is read from the copy kept for the replay: every caller that saw the
+    // same token rejected must still share the one replacement.
+    const STORM: usize = 100;
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client_clock = ManualClock::new();
+    let build = |builder: ClientBuilder| {
+        builder
+            .base_url(w.sandbox.base_url())
+            .clock(client_clock.clone())
+            .read_retry(infobip_auth::retry::RetryPolicy::never())
+            .build()
+            .unwrap()
+    };
+    let oauth = build(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD));
+    let ibsso = build(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD));
+    oauth.get_account_balance().send().await.unwrap();
+    ibsso.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(3700));
+    w.sandbox.inject(BALANCE, Fault::Hold { times: 2 * STORM });
+    let calls: Vec<_> = (0..2 * STORM)
+        .map(|i| {
+            let client = if i % 2 == 0 {
+                oauth.clone()
+            } else {
+                ibsso.clone()
+            };
+            tokio::spawn(async move { client.get_account_balance().send().await.is_ok() })
+        })
+        .collect();
+    let all = async {
+        for call in calls {
+            assert!(call.await.unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), all)
+        .await
+        .expect("every held call was released");
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert_eq!(w.sandbox.count(SESSION), 2);
+    assert_eq!(w.sandbox.count(DESTROY), 1);
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        2 + 4 * STORM,
+        "one retry per rejected call"
+    );
+    w.assert_never_bare();
+}
+
 #[tokio::test]
 async fn a_failed_fetch_is_shared_by_every_waiter() {
     let w = default_world().await;

@@ -4,9 +4,11 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-use infobip_auth::ClientBuilder;
+use infobip_auth::retry::RetryPolicy;
+use infobip_auth::{ClientBuilder, Infobip};
+use infobip_client::Products as _;
 use tracing::Level;
-use workspace_tests::{CapturedLogs, RecordingServer, Reply};
+use workspace_tests::{CapturedLogs, Recorded, RecordingServer, Reply};
 
 const BALANCE: &str = r#"{"balance":47.5,"currency":"EUR"}"#;
 const DEPRECATION: &str = "@1728475200";
@@ -89,8 +91,8 @@ async fn a_deprecated_operation_is_logged_once_per_connection_in_its_call_span()
 
 #[tokio::test]
 async fn a_deprecated_operation_is_logged_once_per_connection_with_spans_off() {
-    // Warnings only: the call spans are off, and an API key's call goes to the transport as it
-    // is (the hot path).
+    // Warnings only: the call spans are off. A read is retried by default, which keeps it on
+    // the general route; the short routes are taken with retries off, below.
     two_deprecated_answers_warn_once(Level::WARN).await;
 }
 
@@ -105,4 +107,125 @@ async fn an_answer_without_the_headers_logs_no_warning() {
         assert_eq!(warnings(&logs), Vec::<String>::new(), "{}", logs.text());
         assert!(!logs.text().contains("WARN"), "{}", logs.text());
     }
+}
+
+/// Answers an OAuth 2.0 token request with a token, and every other request with `answer`.
+fn tokens_and(answer: fn() -> Reply) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
+    move |request: &Recorded| {
+        if request.path == "/auth/1/oauth2/token" {
+            Reply::json(
+                200,
+                r#"{"access_token":"t0k3n","expires_in":3600,"token_type":"Bearer"}"#,
+            )
+        } else {
+            answer()
+        }
+    }
+}
+
+/// The connections a deprecation is logged for: an API key's, whose call goes to the
+/// transport as it is when nobody records its span, and an OAuth 2.0 one, whose call then
+/// goes by the cached token's short route (auth/src/authenticator.rs, `Route`).
+fn connections(server: &RecordingServer) -> [(infobip_client::Scheme, Infobip); 2] {
+    [
+        ClientBuilder::api_key(KEY),
+        ClientBuilder::oauth2("client", "client-secret"),
+    ]
+    .map(|builder| {
+        builder
+            .base_url(server.base_url())
+            // Retried reads take the general route.
+            .read_retry(RetryPolicy::never())
+            .connect()
+            .unwrap()
+    })
+    .map(|infobip| (infobip.scheme(), infobip))
+}
+
+/// Two deprecated answers on each connection, at each level: one warning per connection.
+async fn warned_once_per_connection<F, Fut>(answer: fn() -> Reply, call: F)
+where
+    F: Fn(Infobip) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    for level in [Level::WARN, Level::TRACE] {
+        let logs = CapturedLogs::default();
+        let _guard = tracing::subscriber::set_default(logs.subscriber_at(level));
+        let server = RecordingServer::start_with(tokens_and(answer))
+            .await
+            .unwrap();
+        for (scheme, infobip) in connections(&server) {
+            let before = warnings(&logs).len();
+            call(infobip.clone()).await;
+            call(infobip).await;
+            let lines = warnings(&logs);
+            assert_eq!(
+                lines.len() - before,
+                1,
+                "{scheme} at {level}: {lines:#?}\nin:\n{}",
+                logs.text()
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_deprecated_operation_answered_with_an_error_is_logged_once_per_connection() {
+    fn refused() -> Reply {
+        Reply::json(
+            404,
+            r#"{"errorCode":"E404","description":"Not found","action":"","violations":[],"resources":[]}"#,
+        )
+        .header("Deprecation", DEPRECATION)
+        .header("Sunset", SUNSET)
+    }
+    warned_once_per_connection(refused, |infobip| async move {
+        let error = infobip
+            .account()
+            .get_account_balance()
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(error.status(), Some(404), "{error}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deprecated_operation_is_logged_once_per_connection_whatever_its_scheme() {
+    warned_once_per_connection(deprecated_balance, |infobip| async move {
+        let balance = infobip
+            .account()
+            .get_account_balance()
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(balance.currency, "EUR");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_deprecated_upload_is_logged_once_per_connection() {
+    use infobip_client::uploads_fixture::multipart::UploadDocumentForm;
+    use infobip_client::FilePart;
+
+    fn uploaded() -> Reply {
+        Reply::json(200, r#"{"documentId":"doc-1","size":12}"#)
+            .header("Deprecation", DEPRECATION)
+            .header("Sunset", SUNSET)
+    }
+    warned_once_per_connection(uploaded, |infobip| async move {
+        let form = UploadDocumentForm::new(FilePart::bytes("a.txt", "x"), String::from("t"));
+        let sent = infobip
+            .client::<infobip_client::uploads_fixture::Client>()
+            .upload_document()
+            .folder_id(42)
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sent.document_id, "doc-1");
+    })
+    .await;
 }

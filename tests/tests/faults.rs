@@ -186,7 +186,7 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
         operation: &infobip_client::account::operations::GET_ACCOUNT_BALANCE,
         transport: &http,
     };
-    auth.prepare(call, &mut request).await.unwrap();
+    auth.prepare(call, &mut request).outcome().await.unwrap();
     let response = auth.send(call, request).await.unwrap();
     assert_eq!(response.status(), 401);
     assert_eq!(
@@ -195,6 +195,118 @@ async fn a_request_whose_body_cannot_be_replayed_is_not_retried() {
         "the first call, then the streamed one once"
     );
     assert_eq!(w.sandbox.count(TOKEN), 1);
+
+    // The same for a write, which no retry policy sends again: the cached token's short
+    // route (auth/src/authenticator.rs, `Route::Replayable`) rather than the general one.
+    w.sandbox
+        .inject(Endpoint::SendSmsMessages, Fault::status(401));
+    let stream = futures_util::stream::iter([Ok::<_, std::io::Error>(r#"{"messages":[]}"#)]);
+    let mut request = reqwest::Client::new()
+        .post(format!("{}/sms/3/messages", w.sandbox.base_url()))
+        .body(reqwest::Body::wrap_stream(stream))
+        .build()
+        .unwrap();
+    let call = infobip_client::Call {
+        operation: &infobip_client::sms::operations::SEND_SMS_MESSAGES,
+        transport: &http,
+    };
+    auth.prepare(call, &mut request).outcome().await.unwrap();
+    let response = auth.send(call, request).await.unwrap();
+    assert_eq!(response.status(), 401);
+    assert_eq!(w.sandbox.count(Endpoint::SendSmsMessages), 1, "sent once");
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+    // Nor was the token dropped for a 401 it could not be retried after.
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(TOKEN), 1);
+}
+
+/// What `client` makes of a script of 401s (each call's outcome, then every request the
+/// sandbox saw: method, path, status, and which of the credentials seen so far it carried).
+/// Tokens are random, so each `Authorization` value is named by the order it first appeared.
+async fn replays_of(w: &World, client: &infobip_client::account::Client) -> Vec<String> {
+    use infobip_client::account::types::CreateApiKeyRequest;
+
+    let mut seen = Vec::new();
+    let status = |outcome: Result<u16, infobip_client::Error>| match outcome {
+        Ok(status) => status.to_string(),
+        Err(err) => err
+            .status()
+            .map_or_else(|| err.to_string(), |s| s.to_string()),
+    };
+    let balance = || async {
+        client
+            .get_account_balance()
+            .send()
+            .await
+            .map(|r| r.status().as_u16())
+    };
+    seen.push(status(balance().await));
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    seen.push(status(balance().await));
+    w.sandbox.inject(BALANCE, Fault::status(401).times(2));
+    seen.push(status(balance().await));
+    w.clock.advance(Duration::from_secs(1));
+    seen.push(status(balance().await));
+    // An answer that holds a secret, and a secret in the URL: the general route either way.
+    w.sandbox.inject(Endpoint::CreateApiKey, Fault::status(401));
+    let created = client
+        .create_api_key()
+        .body(CreateApiKeyRequest::builder().name("replayed"))
+        .send()
+        .await;
+    seen.push(status(created.map(|r| r.status().as_u16())));
+    w.sandbox
+        .inject(Endpoint::GetApiKeysByFilter, Fault::status(401));
+    let filtered = client
+        .get_api_keys_by_filter()
+        .api_key_secret("k3y")
+        .send()
+        .await;
+    seen.push(status(filtered.map(|r| r.status().as_u16())));
+    // The token's end (refused before anything is sent for OAuth 2.0), then a call that
+    // needs a new one.
+    let ended = client.destroy_session().send().await;
+    seen.push(status(ended.map(|r| r.status().as_u16())));
+    seen.push(status(balance().await));
+    let mut credentials: Vec<String> = Vec::new();
+    for r in w.sandbox.requests() {
+        let header = r.header("authorization").unwrap_or_default().to_owned();
+        let named = match credentials.iter().position(|c| *c == header) {
+            Some(n) => n,
+            None => {
+                credentials.push(header);
+                credentials.len() - 1
+            }
+        };
+        seen.push(format!(
+            "{} {} {:?} credential {named}",
+            r.method, r.path, r.status
+        ));
+    }
+    seen
+}
+
+#[test]
+fn a_401_is_handled_alike_whether_or_not_the_call_is_traced() {
+    // Untraced, a renewing scheme's call takes a short route of its own to the 401 replay
+    // (`Route::Replayable`, auth/src/authenticator.rs); traced, the general route: the
+    // requests sent, their credentials and what the caller gets must not depend on which.
+    // Reads are retried by default, which takes the general route too: without that policy,
+    // the balance reads go by the short one.
+    for scheme in ["oauth2", "ibsso"] {
+        let [untraced, traced] = [false, true].map(|traced| {
+            common::run_traced(traced, async {
+                let w = default_world().await;
+                let builder = match scheme {
+                    "oauth2" => w.oauth2_builder(),
+                    _ => w.ibsso_builder(),
+                };
+                let client = builder.read_retry(RetryPolicy::never()).build().unwrap();
+                replays_of(&w, &client).await
+            })
+        });
+        assert_eq!(untraced, traced, "{scheme}");
+    }
 }
 
 // ---- the token endpoint failing ----------------------------------------------------------
@@ -800,6 +912,48 @@ async fn an_ordinary_call_follows_no_redirect() {
 }
 
 #[tokio::test]
+async fn a_product_client_that_follows_redirects_takes_no_other_hosts_401_for_infobips() {
+    // The untraced call of a cached token goes to the transport by a short route of its own
+    // (auth/src/authenticator.rs, `Route::Replayable`): with an HTTP client of the caller's
+    // that follows redirects, the 401 of the host a redirect led to must still be handed back
+    // as it came, the token kept and nothing sent again.
+    use workspace_tests::{RecordingServer, Reply};
+
+    let w = default_world().await;
+    let client = w
+        .oauth2_builder()
+        .http_client(reqwest::Client::new())
+        // Retried reads take the general route.
+        .read_retry(RetryPolicy::never())
+        .build()
+        .unwrap();
+    client.get_account_balance().send().await.unwrap();
+    let elsewhere = RecordingServer::start_with(|_| Reply::json(401, r#"{"error":"who?"}"#))
+        .await
+        .unwrap();
+    w.sandbox.inject(
+        BALANCE,
+        Fault::reply(302, "").with_header("location", &format!("{}/login", elsewhere.base_url())),
+    );
+    let err = client.get_account_balance().send().await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        2,
+        "sent again after another host's 401"
+    );
+    assert_eq!(elsewhere.requests().len(), 1);
+    assert!(elsewhere.requests()[0].header("authorization").is_none());
+
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(
+        w.sandbox.count(TOKEN),
+        1,
+        "the token was dropped for another host's 401"
+    );
+}
+
+#[tokio::test]
 async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_client() {
     // Regression: the README says "Login calls go through a client of the crate's own that follows
     // no redirects, whatever `http_client` you pass", but only the logins the crate makes
@@ -818,6 +972,8 @@ async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_clien
     let client = w
         .oauth2_builder()
         .http_client(reqwest::Client::new())
+        // Retried reads take the general route.
+        .read_retry(RetryPolicy::never())
         .build()
         .unwrap();
     let _ = client

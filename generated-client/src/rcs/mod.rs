@@ -8204,11 +8204,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(rename = "endTime")]
-        pub end_time: RcsTemplateCreateCalendarEventSuggestionEndTime,
+        pub end_time: ::std::string::String,
         #[serde(rename = "postbackData")]
         pub postback_data: ::std::string::String,
         #[serde(rename = "startTime")]
-        pub start_time: RcsTemplateCreateCalendarEventSuggestionStartTime,
+        pub start_time: ::std::string::String,
         pub text: ::std::string::String,
         pub title: ::std::string::String,
         #[serde(rename = "type")]
@@ -8220,13 +8220,9 @@ pub mod types {
         }
         /// With the required fields (`end_time`, `postback_data`, `start_time`, `text`, `title`, `type_`); set the others with the setters.
         pub fn new(
-            end_time: impl ::std::convert::Into<
-                RcsTemplateCreateCalendarEventSuggestionEndTime,
-            >,
+            end_time: impl ::std::convert::Into<::std::string::String>,
             postback_data: impl ::std::convert::Into<::std::string::String>,
-            start_time: impl ::std::convert::Into<
-                RcsTemplateCreateCalendarEventSuggestionStartTime,
-            >,
+            start_time: impl ::std::convert::Into<::std::string::String>,
             text: impl ::std::convert::Into<::std::string::String>,
             title: impl ::std::convert::Into<::std::string::String>,
             type_: impl ::std::convert::Into<
@@ -8250,38 +8246,6 @@ pub mod types {
         ) -> Self {
             self.description = ::std::option::Option::Some(value.into());
             self
-        }
-    }
-    ///`RcsTemplateCreateCalendarEventSuggestionEndTime`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub enum RcsTemplateCreateCalendarEventSuggestionEndTime {
-        Variant0(::std::string::String),
-        Variant1(::std::string::String),
-    }
-    impl ::std::fmt::Display for RcsTemplateCreateCalendarEventSuggestionEndTime {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Variant0(x) => x.fmt(f),
-                Self::Variant1(x) => x.fmt(f),
-            }
-        }
-    }
-    ///`RcsTemplateCreateCalendarEventSuggestionStartTime`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[serde(untagged)]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub enum RcsTemplateCreateCalendarEventSuggestionStartTime {
-        Variant0(::std::string::String),
-        Variant1(::std::string::String),
-    }
-    impl ::std::fmt::Display for RcsTemplateCreateCalendarEventSuggestionStartTime {
-        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match self {
-                Self::Variant0(x) => x.fmt(f),
-                Self::Variant1(x) => x.fmt(f),
-            }
         }
     }
     ///`RcsTemplateCreateCalendarEventSuggestionType`
@@ -23557,7 +23521,7 @@ pub mod types {
                 ::std::string::String,
             >,
             end_time: ::std::result::Result<
-                super::RcsTemplateCreateCalendarEventSuggestionEndTime,
+                ::std::string::String,
                 ::std::string::String,
             >,
             postback_data: ::std::result::Result<
@@ -23565,7 +23529,7 @@ pub mod types {
                 ::std::string::String,
             >,
             start_time: ::std::result::Result<
-                super::RcsTemplateCreateCalendarEventSuggestionStartTime,
+                ::std::string::String,
                 ::std::string::String,
             >,
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
@@ -23605,9 +23569,7 @@ pub mod types {
             }
             pub fn end_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateCreateCalendarEventSuggestionEndTime,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.end_time = value
@@ -23631,9 +23593,7 @@ pub mod types {
             }
             pub fn start_time<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    super::RcsTemplateCreateCalendarEventSuggestionStartTime,
-                >,
+                T: ::std::convert::TryInto<::std::string::String>,
                 T::Error: ::std::fmt::Display,
             {
                 self.start_time = value

@@ -2441,7 +2441,7 @@ pub mod types {
         #[serde(rename = "ctwaClickId")]
         pub ctwa_click_id: ::std::string::String,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub details: ::std::option::Option<ConversionEventModelDetails>,
+        pub details: ::std::option::Option<ConversionDetails>,
         #[serde(rename = "type")]
         pub type_: ConversionType,
     }
@@ -2472,75 +2472,10 @@ pub mod types {
         /// Sets `details`.
         pub fn details(
             mut self,
-            value: impl ::std::convert::Into<ConversionEventModelDetails>,
+            value: impl ::std::convert::Into<ConversionDetails>,
         ) -> Self {
             self.details = ::std::option::Option::Some(value.into());
             self
-        }
-    }
-    ///`ConversionEventModelDetails`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[non_exhaustive]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ConversionEventModelDetails {
-        pub currency: ::serde_json::Value,
-        pub value: ::serde_json::Value,
-        #[serde(flatten)]
-        pub extra: ::std::collections::HashMap<
-            ::std::string::String,
-            ConversionEventModelDetailsExtraValue,
-        >,
-    }
-    impl ConversionEventModelDetails {
-        pub fn builder() -> builder::ConversionEventModelDetails {
-            Default::default()
-        }
-        /// With the required fields (`currency`, `value`); set the others with the setters.
-        pub fn new(
-            currency: impl ::std::convert::Into<::serde_json::Value>,
-            value: impl ::std::convert::Into<::serde_json::Value>,
-        ) -> Self {
-            Self {
-                currency: currency.into(),
-                value: value.into(),
-                extra: ::std::default::Default::default(),
-            }
-        }
-        /// Sets `extra`.
-        pub fn extra(
-            mut self,
-            value: impl ::std::convert::Into<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    ConversionEventModelDetailsExtraValue,
-                >,
-            >,
-        ) -> Self {
-            self.extra = value.into();
-            self
-        }
-    }
-    ///`ConversionEventModelDetailsExtraValue`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug)]
-    #[non_exhaustive]
-    #[cfg_attr(feature = "schemars", derive(::schemars::JsonSchema))]
-    pub struct ConversionEventModelDetailsExtraValue {
-        pub currency: ::serde_json::Value,
-        pub value: ::serde_json::Value,
-    }
-    impl ConversionEventModelDetailsExtraValue {
-        pub fn builder() -> builder::ConversionEventModelDetailsExtraValue {
-            Default::default()
-        }
-        /// With the required fields (`currency`, `value`); set the others with the setters.
-        pub fn new(
-            currency: impl ::std::convert::Into<::serde_json::Value>,
-            value: impl ::std::convert::Into<::serde_json::Value>,
-        ) -> Self {
-            Self {
-                currency: currency.into(),
-                value: value.into(),
-            }
         }
     }
     ///`ConversionEventRequest`
@@ -31355,7 +31290,7 @@ pub mod types {
                 ::std::string::String,
             >,
             details: ::std::result::Result<
-                ::std::option::Option<super::ConversionEventModelDetails>,
+                ::std::option::Option<super::ConversionDetails>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<super::ConversionType, ::std::string::String>,
@@ -31402,7 +31337,7 @@ pub mod types {
             pub fn details<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<super::ConversionEventModelDetails>,
+                    ::std::option::Option<super::ConversionDetails>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -31447,153 +31382,6 @@ pub mod types {
                     ctwa_click_id: Ok(value.ctwa_click_id),
                     details: Ok(value.details),
                     type_: Ok(value.type_),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct ConversionEventModelDetails {
-            currency: ::std::result::Result<::serde_json::Value, ::std::string::String>,
-            value: ::std::result::Result<::serde_json::Value, ::std::string::String>,
-            extra: ::std::result::Result<
-                ::std::collections::HashMap<
-                    ::std::string::String,
-                    super::ConversionEventModelDetailsExtraValue,
-                >,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ConversionEventModelDetails {
-            fn default() -> Self {
-                Self {
-                    currency: Err("no value supplied for currency".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                    extra: Err("no value supplied for extra".to_string()),
-                }
-            }
-        }
-        impl ConversionEventModelDetails {
-            pub fn currency<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::serde_json::Value>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::serde_json::Value>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-            pub fn extra<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::collections::HashMap<
-                        ::std::string::String,
-                        super::ConversionEventModelDetailsExtraValue,
-                    >,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.extra = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for extra: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ConversionEventModelDetails>
-        for super::ConversionEventModelDetails {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ConversionEventModelDetails,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    currency: value.currency?,
-                    value: value.value?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ConversionEventModelDetails>
-        for ConversionEventModelDetails {
-            fn from(value: super::ConversionEventModelDetails) -> Self {
-                Self {
-                    currency: Ok(value.currency),
-                    value: Ok(value.value),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct ConversionEventModelDetailsExtraValue {
-            currency: ::std::result::Result<::serde_json::Value, ::std::string::String>,
-            value: ::std::result::Result<::serde_json::Value, ::std::string::String>,
-        }
-        impl ::std::default::Default for ConversionEventModelDetailsExtraValue {
-            fn default() -> Self {
-                Self {
-                    currency: Err("no value supplied for currency".to_string()),
-                    value: Err("no value supplied for value".to_string()),
-                }
-            }
-        }
-        impl ConversionEventModelDetailsExtraValue {
-            pub fn currency<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::serde_json::Value>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.currency = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for currency: {e}")
-                    });
-                self
-            }
-            pub fn value<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::serde_json::Value>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.value = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for value: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ConversionEventModelDetailsExtraValue>
-        for super::ConversionEventModelDetailsExtraValue {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ConversionEventModelDetailsExtraValue,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    currency: value.currency?,
-                    value: value.value?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ConversionEventModelDetailsExtraValue>
-        for ConversionEventModelDetailsExtraValue {
-            fn from(value: super::ConversionEventModelDetailsExtraValue) -> Self {
-                Self {
-                    currency: Ok(value.currency),
-                    value: Ok(value.value),
                 }
             }
         }

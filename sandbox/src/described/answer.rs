@@ -316,7 +316,7 @@ impl Builder<'_> {
 }
 
 /// A string that matches `pattern`, when one of a few common forms does (digits, a phone
-/// number, a word, a date, a code), else `preferred`: writing a string for any regular
+/// number, a word, a date, a code, a country), else `preferred`: writing a string for any regular
 /// expression is out of scope, and the descriptions' patterns are simple.
 fn patterned(pattern: &str, preferred: String) -> String {
     let Ok(regex) = regex::Regex::new(pattern) else {
@@ -354,6 +354,8 @@ fn patterned(pattern: &str, preferred: String) -> String {
         "12:30",
         "#1A2B3C",
         "sandbox.pdf",
+        // ISO 3166's two capitals (`^[A-Z]{2}$`), which none of the above is.
+        "CH",
     ]
     .into_iter()
     .find(|candidate| regex.is_match(candidate))
@@ -464,6 +466,13 @@ mod tests {
         assert_eq!(
             value(json!({"type": "string", "minLength": 10}), Shape::Full),
             json!("sandboxxxx")
+        );
+        assert_eq!(
+            value(
+                json!({"type": "string", "pattern": "^[A-Z]{2}$"}),
+                Shape::Required
+            ),
+            json!("CH")
         );
         assert_eq!(
             value(json!({"type": "integer", "minimum": 5}), Shape::Full),

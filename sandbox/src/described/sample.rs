@@ -13,32 +13,6 @@ use crate::model::{Endpoint, SchemeUsed};
 /// The time the date-time values of a sample call stand for.
 const NOW: &str = "2026-12-06T10:00:00.000+0000";
 
-/// Operations whose request or answer the builder cannot yet write so that it fits the
-/// description. Some descriptions admit no value at all: voice's call route destinations
-/// (their application's `type` must be `INFOBIP_APPLICATION` or `CALLS_APPLICATION`, yet its
-/// base schema's `ApplicationType` allows only `CALL_ROUTING`: two schemas of one name in
-/// Infobip's documents, one lost; a fix belongs in `spec/`), and RCS templates whose calendar
-/// event suggestion has times declared both an object and a string. Others are alternatives
-/// nested inside alternatives (RCS templates, resources) and a map whose values must carry
-/// fields the builder does not add (WhatsApp conversions). They are served and checked like
-/// the others.
-const NOT_YET_BUILT: &[(&str, &str)] = &[
-    ("rcs", "rcs-template-create"),
-    ("rcs", "rcs-template-create-v2"),
-    ("rcs", "rcs-template-get"),
-    ("rcs", "rcs-template-register"),
-    ("rcs", "rcs-template-update"),
-    ("resources", "lookup-resource-coverage"),
-    ("voice", "create-call-route"),
-    ("voice", "simulate-route-selection"),
-    ("voice", "delete-call-route"),
-    ("voice", "get-call-route"),
-    ("voice", "set-order-call-route"),
-    ("voice", "update-call-route"),
-    ("voice", "update-call-route-status"),
-    ("whatsapp", "submit-whatsapp-conversions"),
-];
-
 /// Which of the two calls of an operation: the first sends required parameters and
 /// properties only and gets the answer with only the required properties, the second sends
 /// every one and gets the answer with every property (a sandbox's calls of one operation
@@ -154,9 +128,6 @@ pub struct SampleCall {
     /// A stateful handler serves it (auth, account, SMS, 2FA): its own tests prove it, and
     /// this request need not suit that state.
     pub stateful: bool,
-    /// The builder cannot yet write a request that fits (nested alternatives): the sandbox
-    /// may refuse it with a 400.
-    pub not_yet_built: bool,
 }
 
 /// A call of every described operation, in `shape`, in the descriptions' order.
@@ -285,6 +256,5 @@ fn sample(operation: &Operation, shape: SampleShape) -> SampleCall {
         credential,
         success_status: operation.success.status,
         stateful: Endpoint::route(&operation.method, &template).is_some(),
-        not_yet_built: NOT_YET_BUILT.contains(&(operation.document.product, operation.id.as_str())),
     }
 }
