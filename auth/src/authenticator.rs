@@ -18,15 +18,12 @@ use tracing::Instrument;
 
 use crate::call_retry::{self, CallRetry};
 use crate::clock::Clock;
-use crate::deprecation::Notices;
 use crate::error::AuthError;
 use crate::failure::AuthFailure;
 use crate::login::auth_span;
-use crate::redact;
 use crate::rotation::Rotation;
 use crate::scheme::{api_key_header, basic_header, UserCredentials};
 use crate::tokens::Tokens;
-use crate::trace;
 use crate::validate::same_origin;
 
 /// Where the `Authorization` header comes from: computed once, or a renewing token.
@@ -68,19 +65,17 @@ impl HeaderSource {
 
 /// The authenticator behind every client built by [`ClientBuilder`](crate::ClientBuilder).
 pub struct InfobipAuth {
-    scheme: Scheme,
+    pub(crate) scheme: Scheme,
     /// The scheme's header: fixed, or from tokens it renews.
-    header_source: HeaderSource,
+    pub(crate) header_source: HeaderSource,
     /// A secret read again from its source, if it was given one.
-    rotation: Option<Rotation>,
+    pub(crate) rotation: Option<Rotation>,
     /// What login calls go through, whoever makes them: no redirects.
-    login_http: reqwest::Client,
-    /// The operations Infobip said are deprecated, already logged.
-    deprecations: Notices,
+    pub(crate) login_http: reqwest::Client,
     /// How product calls are retried.
-    calls: CallRetry,
+    pub(crate) calls: CallRetry,
     /// What retries wait on.
-    clock: Arc<dyn Clock>,
+    pub(crate) clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for InfobipAuth {
@@ -100,25 +95,6 @@ impl fmt::Debug for InfobipAuth {
 }
 
 impl InfobipAuth {
-    pub(crate) fn new(
-        scheme: Scheme,
-        header_source: HeaderSource,
-        rotation: Option<Rotation>,
-        login_http: reqwest::Client,
-        calls: CallRetry,
-        clock: Arc<dyn Clock>,
-    ) -> Self {
-        Self {
-            scheme,
-            header_source,
-            rotation,
-            login_http,
-            deprecations: Notices::default(),
-            calls,
-            clock,
-        }
-    }
-
     /// Reads a rotating secret again if a check is due (or `force`d), and when it changed to
     /// one that can be used, uses it from now on: a new header, or new login credentials (the
     /// token obtained with the old ones retired, the pause after a failed login ended).
@@ -247,14 +223,14 @@ impl InfobipAuth {
         Ok(response)
     }
 
-    /// Sends `request` with the one retry after a 401. The request goes to the sender before
-    /// the future is made, so that the future holds the copy kept for the retry and not the
-    /// request as well: every call allocates it and moves into it.
-    fn send_with_reauth<'a, S: Sender + ?Sized>(
+    /// Sends `request`, and after a 401 from the origin once more with new credentials: a new
+    /// token, or the header of a rotating secret read again. The request goes to the sender
+    /// before the future is made, so that the future holds the copy kept for the retry and
+    /// not the request as well: every call allocates it and moves into it.
+    fn send_replaying<'a, S: Sender + ?Sized>(
         &'a self,
         operation: &'static Operation,
         sender: &'a S,
-        tokens: &'a Arc<Tokens>,
         request: reqwest::Request,
         rebuild: Option<&'a dyn Rebuild>,
     ) -> impl Future<Output = Result<reqwest::Response, S::Error>> + Send + 'a {
@@ -262,26 +238,26 @@ impl InfobipAuth {
         let sent = sender.send(request);
         async move {
             let response = sent.await?;
-            if response.status() != StatusCode::UNAUTHORIZED {
-                return Ok(response);
-            }
-            if !retry.answered_by_origin(&response) {
-                // A redirect led elsewhere: that host's 401 says nothing of the token.
+            // A redirect that led elsewhere: that host's 401 says nothing of the credentials.
+            if response.status() != StatusCode::UNAUTHORIZED || !retry.answered_by_origin(&response)
+            {
                 return Ok(response);
             }
             // Boxed apart: the rare path's state would otherwise make every call's future
             // larger.
-            Box::pin(self.reauthenticate(operation, sender, tokens, retry, response)).await
+            Box::pin(self.replay(operation, sender, retry, response)).await
         }
     }
 
-    /// The one retry after a 401: a new token, shared by every caller that saw the same one
-    /// rejected, and the request sent once more.
-    async fn reauthenticate<S: Sender + ?Sized>(
+    /// The one retry after a 401. A 401 may mean the secret was rotated, so it is read again
+    /// first; then a renewing scheme drops the rejected token and gets a new one, shared by
+    /// every caller that saw the same one rejected, and a static scheme takes its header
+    /// again, sending the request once more only if it changed (this caller or another found
+    /// a new secret).
+    async fn replay<S: Sender + ?Sized>(
         &self,
         operation: &'static Operation,
         sender: &S,
-        tokens: &Arc<Tokens>,
         retry: Replay<'_>,
         response: reqwest::Response,
     ) -> Result<reqwest::Response, S::Error> {
@@ -297,27 +273,41 @@ impl InfobipAuth {
         let span = auth_span!("infobip_auth.retry_401", operation, self.scheme);
         let started = Instant::now();
         async {
-            // A 401 may mean the password was rotated: read it again first.
             self.rotate(true).await;
-            // Only the first caller that saw this token rejected drops it; the others find
-            // the replacement (or the fetch in flight) and share it.
-            tokens.rejected(&used).await;
             let span = tracing::Span::current();
-            let result = match tokens.header().await {
+            let header = match &self.header_source {
+                HeaderSource::Static { header, .. } => {
+                    let current = HeaderValue::clone(&header.load());
+                    if current == used {
+                        span.record("outcome", "secret unchanged");
+                        return Ok(response);
+                    }
+                    Ok(current)
+                }
+                HeaderSource::Renewing(tokens) => {
+                    // Only the first caller that saw this token rejected drops it; the others
+                    // find the replacement (or the fetch in flight) and share it.
+                    tokens.rejected(&used).await;
+                    tokens.header().await
+                }
+            };
+            let result = match header {
                 Ok(header) => {
                     retry.headers_mut().insert(AUTHORIZATION, header.clone());
                     drop(response);
                     let retried = sender.send(retry).await;
-                    let outcome = match &retried {
-                        Ok(r) if r.status().is_success() => "recovered",
-                        Ok(r) if r.status() == StatusCode::UNAUTHORIZED => {
+                    let outcome = match (&retried, &self.header_source) {
+                        (Ok(r), _) if r.status().is_success() => "recovered",
+                        (Ok(r), HeaderSource::Renewing(tokens))
+                            if r.status() == StatusCode::UNAUTHORIZED =>
+                        {
                             // Refused too, however new: logging in again on every call would
                             // only repeat that, so logins pause as after a failed one.
                             tokens.refused_after_login(&header).await;
                             "new token refused"
                         }
-                        Ok(_) => "retry failed",
-                        Err(_) => "retry not sent",
+                        (Ok(_), _) => "retry failed",
+                        (Err(_), _) => "retry not sent",
                     };
                     span.record("outcome", outcome);
                     retried
@@ -355,144 +345,51 @@ impl InfobipAuth {
         }
         match (self.ends_token(operation), &self.header_source) {
             (Some(tokens), _) => Box::pin(self.send_ending(sender, tokens, request)).await,
-            (None, HeaderSource::Renewing(tokens)) => {
-                self.send_with_reauth(operation, sender, tokens, request, rebuild)
+            (None, HeaderSource::Static { .. }) if self.rotation.is_none() => {
+                sender.send(request).await
+            }
+            (None, _) => {
+                self.send_replaying(operation, sender, request, rebuild)
                     .await
             }
-            (None, HeaderSource::Static { header, .. }) if self.rotation.is_some() => {
-                Box::pin(self.send_rotating(operation, sender, header, request, rebuild)).await
-            }
-            _ => sender.send(request).await,
         }
-    }
-
-    /// Sends a request with a static header read from a rotating secret: a 401 may mean the
-    /// secret was rotated, so it is read again, and if the header is not the one this request
-    /// carried (this caller or another found the new secret), the request is sent once more
-    /// with it.
-    async fn send_rotating<S: Sender + ?Sized>(
-        &self,
-        operation: &'static Operation,
-        sender: &S,
-        header: &ArcSwap<HeaderValue>,
-        request: reqwest::Request,
-        rebuild: Option<&dyn Rebuild>,
-    ) -> Result<reqwest::Response, S::Error> {
-        let retry = Replay::of(&request, rebuild);
-        let response = sender.send(request).await?;
-        if response.status() != StatusCode::UNAUTHORIZED || !retry.answered_by_origin(&response) {
-            return Ok(response);
-        }
-        let Some(mut retry) = retry.request(operation).await else {
-            return Ok(response);
-        };
-        self.rotate(true).await;
-        let current = HeaderValue::clone(&header.load());
-        if retry.headers().get(AUTHORIZATION) == Some(&current) {
-            return Ok(response);
-        }
-        retry.headers_mut().insert(AUTHORIZATION, current);
-        drop(response);
-        sender.send(retry).await
     }
 
     /// Sends a prepared request of `operation` as a product client does: dispatched (with the
-    /// one 401 replay), in its call span, and handed back without a secret.
+    /// one 401 replay), and sent again as the connection's retry policy for it says.
     pub(crate) async fn call(
         &self,
         operation: &'static Operation,
         transport: &dyn infobip_client::Transport,
         request: reqwest::Request,
-    ) -> reqwest::Result<reqwest::Response> {
-        let span = trace::call_span(operation, self.scheme, &request);
-        self.call_in(span, operation, transport, request, None)
-            .await
-    }
-
-    /// [`call`](Self::call) in `span`, the call's span.
-    async fn call_in(
-        &self,
-        span: tracing::Span,
-        operation: &'static Operation,
-        transport: &dyn infobip_client::Transport,
-        request: reqwest::Request,
         rebuild: Option<&dyn Rebuild>,
     ) -> reqwest::Result<reqwest::Response> {
-        if span.is_disabled() {
-            // Nobody listens: none of the span's bookkeeping on the hot path.
-            return self
-                .dispatch_redacted(operation, transport, request, rebuild)
-                .await;
-        }
-        // Boxed apart: its state would otherwise make every call's future larger.
-        Box::pin(self.traced(span, operation, transport, request, rebuild)).await
-    }
-
-    /// [`call`](Self::call) when its span is recorded.
-    async fn traced(
-        &self,
-        span: tracing::Span,
-        operation: &'static Operation,
-        transport: &dyn infobip_client::Transport,
-        request: reqwest::Request,
-        rebuild: Option<&dyn Rebuild>,
-    ) -> reqwest::Result<reqwest::Response> {
-        let method = request.method().clone();
-        let started = Instant::now();
-        let sent = self
-            .dispatch_redacted(operation, transport, request, rebuild)
-            .instrument(span.clone())
-            .await;
-        trace::answered(&span, started, &method, sent).await
-    }
-
-    /// [`dispatch`](Self::dispatch), with what comes back (an error, a response) made safe to
-    /// show: no secret in a URL or in an unreadable body.
-    async fn dispatch_redacted(
-        &self,
-        operation: &'static Operation,
-        transport: &dyn infobip_client::Transport,
-        request: reqwest::Request,
-        rebuild: Option<&dyn Rebuild>,
-    ) -> reqwest::Result<reqwest::Response> {
-        let sent = match self.calls.policy(operation) {
-            None => self.dispatch(operation, transport, request, rebuild).await,
-            // Boxed apart: the retries' state would otherwise make every call's future larger.
-            Some(policy) => {
-                let send = |request| self.dispatch(operation, transport, request, rebuild);
-                Box::pin(call_retry::run(
-                    policy,
-                    &self.clock,
-                    operation,
-                    request,
-                    send,
-                ))
-                .await
-            }
+        let Some(policy) = self.calls.policy(operation) else {
+            return self.dispatch(operation, transport, request, rebuild).await;
         };
-        match sent {
-            Ok(response) => redact::response(operation, response).await,
-            Err(error) => Err(redact::error(error)),
-        }
+        // Boxed apart: the retries' state would otherwise make every call's future larger.
+        let send = |request| self.dispatch(operation, transport, request, rebuild);
+        Box::pin(call_retry::run(
+            policy,
+            &self.clock,
+            operation,
+            request,
+            send,
+        ))
+        .await
     }
 
-    /// How a prepared `request` of `operation` goes out when nobody records its span. The
-    /// short routes are for a request that cannot come back with a secret in it (none in its
-    /// URL, none in its answer) and has no retry policy and no secret to read again; the
-    /// general route does everything.
-    fn route(&self, operation: &'static Operation, request: &reqwest::Request) -> Route<'_> {
+    /// How a prepared request of `operation` goes out. The short routes are for a request
+    /// with no retry policy and no secret to read again; the general route does everything.
+    fn route(&self, operation: &'static Operation) -> Route {
         let short = self.rotation.is_none()
             && self.calls.policy(operation).is_none()
-            && !operation.is_unauthenticated()
-            && operation.reads_secrets.is_none()
-            && !infobip_client::redact::url_has_secret(request.url());
+            && !operation.is_unauthenticated();
         match &self.header_source {
             _ if !short => Route::General,
             // A header that cannot change: no 401 to replay. The API key's hot path.
             HeaderSource::Static { .. } => Route::AsIs,
-            HeaderSource::Renewing(tokens) if self.ends_token(operation).is_none() => {
-                Route::Replayable(tokens)
-            }
+            HeaderSource::Renewing(_) if self.ends_token(operation).is_none() => Route::Replayable,
             HeaderSource::Renewing(_) => Route::General,
         }
     }
@@ -567,12 +464,12 @@ enum Ready<'a> {
 }
 
 /// How [`InfobipAuth::route`] sends a request.
-enum Route<'a> {
+enum Route {
     /// Straight to the transport.
     AsIs,
     /// To the transport, with a copy kept for the one replay after a 401.
-    Replayable(&'a Arc<Tokens>),
-    /// Through every layer: retries, secrets taken out of the answer, the token's end.
+    Replayable,
+    /// Through every layer: retries, a rotating secret's replay, the token's end.
     General,
 }
 
@@ -625,25 +522,15 @@ impl Authenticator for InfobipAuth {
         request: reqwest::Request,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let operation = call.operation;
-        let span = trace::call_span(operation, self.scheme, &request);
-        if span.is_disabled() {
-            match self.route(operation, &request) {
-                Route::AsIs => return call.transport.execute(request),
-                // A token's hot path: the layers of the general route add nothing here, and
-                // each would add to the state every call's future carries.
-                Route::Replayable(tokens) => {
-                    return Box::pin(self.send_with_reauth(
-                        operation,
-                        call.transport,
-                        tokens,
-                        request,
-                        None,
-                    ));
-                }
-                Route::General => {}
+        match self.route(operation) {
+            Route::AsIs => call.transport.execute(request),
+            // A token's hot path: the layers of the general route add nothing here, and each
+            // would add to the state every call's future carries.
+            Route::Replayable => {
+                Box::pin(self.send_replaying(operation, call.transport, request, None))
             }
+            Route::General => Box::pin(self.call(operation, call.transport, request, None)),
         }
-        Box::pin(self.call_in(span, operation, call.transport, request, None))
     }
 
     fn send_rebuildable<'a>(
@@ -652,13 +539,16 @@ impl Authenticator for InfobipAuth {
         request: reqwest::Request,
         rebuild: &'a dyn Rebuild,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let operation = call.operation;
-        let span = trace::call_span(operation, self.scheme, &request);
-        Box::pin(self.call_in(span, operation, call.transport, request, Some(rebuild)))
+        let (operation, transport) = (call.operation, call.transport);
+        Box::pin(self.call(operation, transport, request, Some(rebuild)))
     }
 
-    fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
-        self.deprecations.check(call.operation, response);
+    fn scheme(&self) -> Option<Scheme> {
+        Some(self.scheme)
+    }
+
+    fn guards_answers(&self) -> bool {
+        true
     }
 }
 

@@ -499,7 +499,14 @@ impl ClientBuilder {
         };
         let clock = self.clock.clone();
         let header_source = self.header_source(secret, &base_url, &login_http)?;
-        let auth = InfobipAuth::new(scheme, header_source, rotation, login_http, calls, clock);
+        let auth = InfobipAuth {
+            scheme,
+            header_source,
+            rotation,
+            login_http,
+            calls,
+            clock,
+        };
         Ok((base_url, http, auth))
     }
 

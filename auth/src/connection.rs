@@ -5,7 +5,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use infobip_client::{Auth, Connection, ProductClient, Scheme, ScopeRefusal, HAND_WRITTEN};
+use infobip_client::{Auth, Call, Connection, ProductClient, Scheme, ScopeRefusal, HAND_WRITTEN};
 
 use crate::authenticator::InfobipAuth;
 use crate::clock::Clock;
@@ -134,8 +134,13 @@ impl Infobip {
         self.authorize(&mut request)
             .await
             .map_err(SendError::Auth)?;
-        self.authenticator()
-            .call(&HAND_WRITTEN, &self.0.http, request)
+        let call = Call {
+            operation: &HAND_WRITTEN,
+            transport: &self.0.http,
+        };
+        self.0
+            .auth
+            .send(call, request)
             .await
             .map_err(SendError::Transport)
     }

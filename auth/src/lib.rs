@@ -178,13 +178,11 @@
 //! (or `INFOBIP_TOKEN_STORE_CLUSTER`) and `INFOBIP_TOKEN_STORE_KEY`; see [`env`](mod@env).
 
 mod authenticator;
-mod buffered;
 mod builder;
 mod cache;
 mod call_retry;
 pub mod clock;
 mod connection;
-mod deprecation;
 pub mod env;
 pub mod error;
 mod failure;
@@ -193,7 +191,6 @@ mod fleet;
 mod login;
 #[cfg(feature = "middleware")]
 pub mod middleware;
-mod redact;
 pub mod retry;
 mod rotation;
 mod scheme;
@@ -205,7 +202,6 @@ pub mod store;
 mod test_util;
 mod token;
 mod tokens;
-mod trace;
 mod validate;
 
 /// Secrets that change while the service runs, read again from a file or a callback

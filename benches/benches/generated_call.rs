@@ -25,7 +25,8 @@ use futures_util::FutureExt as _;
 use infobip_auth::{ClientBuilder, Infobip};
 use infobip_benches::{Server, API_KEY, PASSWORD, SMS_SENT_BODY, USERNAME, VOICE_SENT_BODY};
 use infobip_client::{
-    sms, voice, Auth, Authenticator, BoxFuture, Call, ClientInfo as _, Prepared, Rebuild, Transport,
+    sms, voice, Auth, Authenticator, BoxFuture, Call, ClientInfo as _, Prepared, Rebuild, Scheme,
+    Transport,
 };
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 
@@ -90,6 +91,10 @@ impl Authenticator for Stubbed {
 
     fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
         self.0.authenticator().answered(call, response);
+    }
+
+    fn scheme(&self) -> Option<Scheme> {
+        self.0.authenticator().scheme()
     }
 }
 

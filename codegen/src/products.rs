@@ -40,9 +40,11 @@ pub(crate) fn optional_dependencies(file: &syn::File) -> BTreeSet<&'static str> 
 /// Names the hand-written rim uses for its own modules (and Rust reserves), which a product
 /// module would clash with.
 pub(crate) const RESERVED: &[&str] = &[
+    "buffered",
     "call",
     "connection",
     "datetime",
+    "deprecation",
     "error",
     "error_body",
     "errors",
@@ -56,6 +58,7 @@ pub(crate) const RESERVED: &[&str] = &[
     "response",
     "secret",
     "sms_logs",
+    "trace",
     "webhook",
     "webhooks",
     "crate",

@@ -1,19 +1,22 @@
 //! What every generated `send` does once progenitor's code has built its request: send it
-//! through the [`Authenticator`](crate::Authenticator), read the answer, and turn each failure
-//! into an [`Error`] that names the operation.
+//! through the [`Authenticator`](crate::Authenticator) in the call's span, make the answer
+//! safe to show and note a deprecation, read it, and turn each failure into an [`Error`] that
+//! names the operation.
 //!
 //! Codegen rewrites each `send` to call these (see `codegen/src/sends.rs`), so that an
 //! operation returns the rim's error type and progenitor's hooks, which can fail a call only
 //! with text, are not used.
 
 use std::fmt;
+use std::time::Instant;
 
 use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 use crate::error::{read_bounded, Chain};
 use crate::hooks::Call;
-use crate::{Auth, Error, ErrorKind, InfobipError, Operation, Transport};
+use crate::{redact, trace, Auth, Error, ErrorKind, InfobipError, Operation, Rebuild, Transport};
 
 /// Authenticates `request` and sends it: the answer, whatever its status, or why none came.
 // Called by every product module: unused only in a build without any product.
@@ -28,18 +31,89 @@ pub(crate) async fn execute(
         operation,
         transport: transport as &dyn Transport,
     };
-    let authenticator = auth.authenticator();
-    authenticator
+    auth.authenticator()
         .prepare(call, &mut request)
         .outcome()
         .await
         .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
-    let response = authenticator
-        .send(call, request)
+    send(auth, call, request, None)
         .await
-        .map_err(|error| transport_error(operation, error))?;
-    authenticator.answered(call, &response);
-    Ok(response)
+        .map_err(|error| transport_error(operation, error))
+}
+
+/// Sends a prepared request through the authenticator (with `rebuild`, for a body that can be
+/// sent once only); for an authenticator that [guards its answers](crate::Authenticator::guards_answers),
+/// in the call's span, with what comes back (an error, a response) made safe to show, and a
+/// deprecation notice logged once.
+pub(crate) async fn send(
+    auth: &Auth,
+    call: Call<'_>,
+    request: reqwest::Request,
+    rebuild: Option<&dyn Rebuild>,
+) -> reqwest::Result<reqwest::Response> {
+    let operation = call.operation;
+    let authenticator = auth.authenticator();
+    let guarded = authenticator.guards_answers();
+    let answer = if !guarded {
+        sent(auth, call, request, rebuild).await
+    } else {
+        let span = trace::call_span(operation, authenticator.scheme(), &request);
+        // Nobody listens and nothing could come back with a secret in it: the hot path.
+        if span.is_disabled()
+            && operation.reads_secrets.is_none()
+            && !redact::url_has_secret(request.url())
+        {
+            sent(auth, call, request, rebuild).await
+        } else {
+            // Boxed apart: its state would otherwise make every call's future larger.
+            Box::pin(traced(auth, span, call, request, rebuild)).await
+        }
+    };
+    if let Ok(response) = &answer {
+        if guarded {
+            auth.notice(operation, response);
+        }
+        authenticator.answered(call, response);
+    }
+    answer
+}
+
+/// [`send`] when its span is recorded or its answer may hold a secret.
+async fn traced(
+    auth: &Auth,
+    span: tracing::Span,
+    call: Call<'_>,
+    request: reqwest::Request,
+    rebuild: Option<&dyn Rebuild>,
+) -> reqwest::Result<reqwest::Response> {
+    let method = request.method().clone();
+    let started = Instant::now();
+    let answer = async {
+        match sent(auth, call, request, rebuild).await {
+            Ok(response) => redact::response(call.operation, response).await,
+            Err(error) => Err(redact::error(error)),
+        }
+    };
+    if span.is_disabled() {
+        return answer.await;
+    }
+    let answer = answer.instrument(span.clone()).await;
+    trace::answered(&span, started, &method, answer).await
+}
+
+/// The authenticator's send.
+fn sent<'a>(
+    auth: &'a Auth,
+    call: Call<'a>,
+    request: reqwest::Request,
+    rebuild: Option<&'a dyn Rebuild>,
+) -> crate::BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+    match rebuild {
+        Some(rebuild) => auth
+            .authenticator()
+            .send_rebuildable(call, request, rebuild),
+        None => auth.authenticator().send(call, request),
+    }
 }
 
 /// A failure of the transport: the request could not be built (an invalid URL), or no answer

@@ -11,7 +11,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::Operation;
+use crate::deprecation::Notices;
+use crate::{Operation, Rebuild, Scheme};
 
 /// A boxed, sendable future, as the dyn-compatible [`Authenticator`] methods return.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -131,34 +132,75 @@ pub trait Authenticator: Any + fmt::Debug + Send + Sync {
         &'a self,
         call: Call<'a>,
         request: reqwest::Request,
-        rebuild: &'a dyn crate::Rebuild,
+        rebuild: &'a dyn Rebuild,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let _ = rebuild;
         self.send(call, request)
     }
 
     /// Sees the answer of every call that got one, whatever its status, before it is read:
-    /// for what an authenticator learns from answers (that an operation is deprecated).
-    /// The default does nothing.
+    /// for what an authenticator learns from answers. The default does nothing.
     fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
         let _ = (call, response);
+    }
+
+    /// The scheme it authenticates with, recorded in each call's span; `None` by default.
+    fn scheme(&self) -> Option<Scheme> {
+        None
+    }
+
+    /// Whether the generated client guards its calls' answers: each call recorded in an
+    /// `infobip.call` span, a secret of the request's URL (and its echoes) and an unreadable
+    /// body that may hold secrets taken out of what comes back, a `Deprecation` or `Sunset`
+    /// answer logged once per operation and [`Auth`]. `infobip-auth`'s connections are;
+    /// `false` by default, so that other authenticators get their answers as they came.
+    fn guards_answers(&self) -> bool {
+        false
     }
 }
 
 /// The authenticator a product `Client` carries: cheap to clone, shared by every clone of the
-/// client (and by clients of other products built with the same `Auth`).
+/// client (and by clients of other products built with the same `Auth`), with the operations
+/// whose deprecation was already logged.
 #[derive(Clone)]
-pub struct Auth(Arc<dyn Authenticator>);
+pub struct Auth {
+    authenticator: Arc<dyn Authenticator>,
+    notices: Arc<Notices>,
+}
 
 impl Auth {
     /// Wraps an authenticator.
     pub fn new(authenticator: impl Authenticator) -> Self {
-        Self(Arc::new(authenticator))
+        Self::from_arc(Arc::new(authenticator))
     }
 
     /// Shares an authenticator that is already behind an `Arc`.
     pub fn from_arc(authenticator: Arc<dyn Authenticator>) -> Self {
-        Self(authenticator)
+        Self {
+            authenticator,
+            notices: Arc::default(),
+        }
+    }
+
+    /// Sends a prepared request through the authenticator, as every generated `send` does: in
+    /// the call's span (`infobip.call`: the operation, the status, and the bulk and message
+    /// ids the call named or was given), with any secret of its URL (and its echoes) taken
+    /// out of what comes back, and a `Deprecation` or `Sunset` answer logged once per
+    /// operation and `Auth` (when the authenticator [guards its
+    /// answers](Authenticator::guards_answers)). For requests written by hand
+    /// (`infobip_auth::Infobip::send`).
+    pub async fn send(
+        &self,
+        call: Call<'_>,
+        request: reqwest::Request,
+    ) -> reqwest::Result<reqwest::Response> {
+        crate::call::send(self, call, request, None).await
+    }
+
+    /// A `Deprecation` or `Sunset` header on `response`, logged if it is the first of
+    /// `operation`'s.
+    pub(crate) fn notice(&self, operation: &'static Operation, response: &reqwest::Response) {
+        self.notices.check(operation, response);
     }
 
     /// An authenticator that adds nothing: only the unauthenticated operations (create-session,
@@ -169,12 +211,12 @@ impl Auth {
 
     /// The authenticator.
     pub fn authenticator(&self) -> &dyn Authenticator {
-        &*self.0
+        &*self.authenticator
     }
 
     /// The authenticator, if it is of type `T`.
     pub fn downcast_ref<T: Authenticator>(&self) -> Option<&T> {
-        let any: &dyn Any = &*self.0;
+        let any: &dyn Any = &*self.authenticator;
         any.downcast_ref()
     }
 }
@@ -182,7 +224,7 @@ impl Auth {
 impl fmt::Debug for Auth {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Delegates, so that redaction is the authenticator's job and cannot be bypassed here.
-        fmt::Debug::fmt(&*self.0, f)
+        fmt::Debug::fmt(&*self.authenticator, f)
     }
 }
 

@@ -115,9 +115,12 @@
 //! # }
 //! ```
 
+mod buffered;
 mod call;
 mod connection;
 mod datetime;
+#[doc(hidden)]
+pub mod deprecation;
 mod error;
 mod error_body;
 mod hooks;
@@ -133,6 +136,8 @@ mod response;
 mod secret;
 #[cfg(feature = "sms")]
 mod sms_logs;
+#[doc(hidden)]
+pub mod trace;
 mod webhook;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;

@@ -320,18 +320,14 @@ pub(crate) async fn send(
         operation,
         transport: http,
     };
-    let authenticator = auth.authenticator();
-    authenticator
+    auth.authenticator()
         .prepare(call, &mut request)
         .outcome()
         .await
         .map_err(|e| Error::new(operation, ErrorKind::Auth(e)))?;
-    let response = authenticator
-        .send_rebuildable(call, request, &upload)
+    crate::call::send(auth, call, request, Some(&upload))
         .await
-        .map_err(|e| crate::call::transport_error(operation, e))?;
-    authenticator.answered(call, &response);
-    Ok(response)
+        .map_err(|e| crate::call::transport_error(operation, e))
 }
 
 /// Percent-encodes a path parameter as progenitor does.

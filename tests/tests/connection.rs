@@ -625,7 +625,7 @@ async fn a_scope_refusal_in_the_legacy_format_is_named_too() {
 
 #[test]
 fn a_hand_written_post_answered_200_is_handed_back_whether_or_not_it_is_traced() {
-    // Regression: `trace::answered` (auth/src/trace.rs) reads the whole body of every 2xx JSON answer to a
+    // Regression: `trace::answered` (generated-client/src/trace.rs) reads the whole body of every 2xx JSON answer to a
     // POST before `send` returns, when the call's span is enabled: a body that breaks off
     // (or a large or streamed one, which it holds in memory until it ends) turns the answer
     // into `SendError::Transport`, "the request got no answer", with the status lost. Without

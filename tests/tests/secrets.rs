@@ -714,7 +714,7 @@ fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_lo
 
 #[tokio::test]
 async fn an_answer_that_echoes_a_secret_query_does_not_reach_the_error() {
-    // Regression: `redact::response` (auth/src/redact.rs) rewrites the URL of a response
+    // Regression: `redact::response` (generated-client/src/redact.rs) rewrites the URL of a response
     // whose query holds a secret, but copies the headers and an error body through
     // untouched, and the call's error prints both:
     // - for a status the operation declares (400, 401, 403, 429, 500 on the key endpoints)

@@ -334,7 +334,7 @@ async fn a_delivery_report_is_posted_to_the_messages_webhook() {
 #[test]
 fn a_send_answered_200_with_a_cut_off_body_may_have_been_received_traced_or_not() {
     // With the call's span enabled (any subscriber at INFO), `trace::answered`
-    // (auth/src/trace.rs) reads the body first to find the message ids, and its read error
+    // (generated-client/src/trace.rs) reads the body first to find the message ids, and its read error
     // goes back as the transport's. Either way Infobip accepted the messages, and the error
     // must say so: a caller that resends what it thinks was never received sends every
     // message twice.

@@ -1,13 +1,16 @@
 //! The span every product call runs in, with what a support ticket asks for: the operation,
 //! the status Infobip answered, and the bulk and message ids the call named or was given.
 //! Never a secret, a message's text or a destination: only those fields are read.
+//!
+//! Public for this crate's tests; not part of its stable API.
 
 use std::time::Instant;
 
-use infobip_client::{Operation, Scheme};
 use serde::Deserialize;
 use tracing::field::Empty;
 use tracing::Span;
+
+use crate::{Operation, Scheme};
 
 /// The most ids one field lists; a bulk of thousands would otherwise fill every log line.
 const MAX_IDS: usize = 10;
@@ -16,11 +19,11 @@ const MAX_IDS: usize = 10;
 /// 200 KiB); a longer one is handed on as it streams, its ids unrecorded.
 const MAX_READ: usize = 1 << 20;
 
-/// The span of one call of `operation`, with the ids its query names (`bulkId`,
-/// `messageId`: what a report or log read asks for).
+/// The span of one call of `operation` (authenticated with `scheme`, if known), with the ids
+/// its query names (`bulkId`, `messageId`: what a report or log read asks for).
 pub(crate) fn call_span(
     operation: &'static Operation,
-    scheme: Scheme,
+    scheme: Option<Scheme>,
     request: &reqwest::Request,
 ) -> Span {
     let span = tracing::info_span!(
@@ -28,7 +31,7 @@ pub(crate) fn call_span(
         product = operation.product,
         operation = operation.id,
         method = %request.method(),
-        scheme = %scheme,
+        scheme = scheme.map(tracing::field::display),
         status = Empty,
         error = Empty,
         bulk_id = Empty,
@@ -61,7 +64,10 @@ pub(crate) async fn answered(
     request_method: &reqwest::Method,
     response: reqwest::Result<reqwest::Response>,
 ) -> reqwest::Result<reqwest::Response> {
-    span.record("duration_ms", crate::clock::millis(started.elapsed()));
+    span.record(
+        "duration_ms",
+        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+    );
     let response = match response {
         Ok(response) => response,
         Err(error) => {
@@ -95,15 +101,11 @@ pub(crate) async fn answered(
         tracing::debug!(parent: span, status = status.as_u16(), "answered; the body was not read for ids");
         return Ok(crate::buffered::rebuild(parts, read.into_body()));
     };
-    if let Ok(created) = serde_json::from_slice::<Created>(&body) {
-        let message_ids: Vec<String> = created
-            .messages
-            .iter()
-            .filter_map(|m| m.message_id.clone())
-            .collect();
-        record_ids(span, created.bulk_id.as_slice(), &message_ids);
-        if !created.messages.is_empty() {
-            span.record("messages", created.messages.len());
+    if let Some((bulk_id, messages)) = created_ids(&body) {
+        let message_ids: Vec<String> = messages.iter().flatten().cloned().collect();
+        record_ids(span, bulk_id.as_slice(), &message_ids);
+        if !messages.is_empty() {
+            span.record("messages", messages.len());
         }
     }
     tracing::debug!(parent: span, status = status.as_u16(), "answered");
@@ -136,13 +138,21 @@ fn record_ids(span: &Span, bulk_ids: &[String], message_ids: &[String]) {
     }
 }
 
-/// Up to [`MAX_IDS`] ids, comma-separated, and how many more there were.
-fn listed(ids: &[String]) -> String {
+/// Up to ten ids (`MAX_IDS`), comma-separated, and how many more there were.
+pub fn listed(ids: &[String]) -> String {
     let shown = ids[..ids.len().min(MAX_IDS)].join(",");
     match ids.len().saturating_sub(MAX_IDS) {
         0 => shown,
         more => format!("{shown} (+{more})"),
     }
+}
+
+/// The bulk id and each message's id in `body`, the answer to a call that created messages,
+/// if it is one.
+pub fn created_ids(body: &[u8]) -> Option<(Option<String>, Vec<Option<String>>)> {
+    let created: Created = serde_json::from_slice(body).ok()?;
+    let messages = created.messages.into_iter().map(|m| m.message_id);
+    Some((created.bulk_id, messages.collect()))
 }
 
 /// The ids in the answer to a call that created messages: Infobip's products answer a send
@@ -160,26 +170,4 @@ struct Created {
 struct CreatedMessage {
     #[serde(rename = "messageId")]
     message_id: Option<String>,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn long_id_lists_are_cut_and_counted() {
-        let ids: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
-        assert_eq!(listed(&ids[..2]), "m0,m1");
-        assert_eq!(listed(&ids), "m0,m1,m2,m3,m4,m5,m6,m7,m8,m9 (+2)");
-    }
-
-    #[test]
-    fn only_the_ids_of_a_send_answer_are_read() {
-        let body = r#"{"bulkId":"b-1","messages":[{"messageId":"m-1","status":{"groupId":1},"destination":"41793026727"}],"text":"123456 is your code"}"#;
-        let created: Created = serde_json::from_str(body).unwrap();
-        assert_eq!(created.bulk_id.as_deref(), Some("b-1"));
-        assert_eq!(created.messages[0].message_id.as_deref(), Some("m-1"));
-        let other: Created = serde_json::from_str(r#"{"balance":1.5}"#).unwrap();
-        assert!(other.bulk_id.is_none() && other.messages.is_empty());
-    }
 }

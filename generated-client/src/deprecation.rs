@@ -2,11 +2,13 @@
 //! (RFC 8594) header on an answer. A service that calls the operation learns it from its logs,
 //! once per operation and connection: a warning on every call would drown the logs of a
 //! service that sends thousands of messages a minute.
+//!
+//! Public for this crate's tests; not part of its stable API.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
 
-use infobip_client::Operation;
+use crate::Operation;
 use reqwest::header::{HeaderName, HeaderValue};
 
 const DEPRECATION: HeaderName = HeaderName::from_static("deprecation");
@@ -63,21 +65,6 @@ impl Notices {
 
 /// A header's value as text; one that is not visible ASCII is not printed, since a log line
 /// is no place for bytes a terminal may interpret.
-fn text(value: &HeaderValue) -> &str {
+pub fn text(value: &HeaderValue) -> &str {
     value.to_str().unwrap_or("[not text]")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_values_that_are_not_text_are_not_printed() {
-        assert_eq!(
-            text(&HeaderValue::from_static("@1688169599")),
-            "@1688169599"
-        );
-        let bytes = HeaderValue::from_bytes(b"\xff\xfe").unwrap();
-        assert_eq!(text(&bytes), "[not text]");
-    }
 }
