@@ -124,7 +124,7 @@ impl Lease {
     /// anyone: it is kept retired, so that the next login replaces it (ending a session
     /// first), the waiting callers log in again with the new credentials, and it is returned
     /// for the caller to drop from a shared store.
-    pub(crate) fn complete(mut self, result: Result<Token, AuthError>) -> Option<Arc<Token>> {
+    pub(crate) fn complete(mut self, result: Result<Arc<Token>, AuthError>) -> Option<Arc<Token>> {
         let inner = self.inner.clone();
         let now = inner.clock.now();
         // Under the slot lock: a caller deciding whether to log in sees the outcome, the
@@ -137,7 +137,6 @@ impl Lease {
             // dropped unsent), log in again with the new credentials.
             let retired = match result {
                 Ok(token) => {
-                    let token = Arc::new(token);
                     token.retire();
                     inner.current.store(Some(token.clone()));
                     tracing::info!(
@@ -160,7 +159,6 @@ impl Lease {
         }
         let outcome = match result {
             Ok(token) => {
-                let token = Arc::new(token);
                 inner.current.store(Some(token.clone()));
                 *inner.failure() = None;
                 Ok(token)
@@ -413,7 +411,7 @@ mod tests {
     ) -> impl Fn(Lease) + 'a {
         move |lease| {
             calls.fetch_add(1, Ordering::SeqCst);
-            lease.complete(make());
+            lease.complete(make().map(Arc::new));
         }
     }
 
@@ -504,7 +502,7 @@ mod tests {
             "a login is in flight"
         );
         let login = parked.lock().unwrap().take().unwrap();
-        login.complete(Ok(fixed(&clock, Duration::from_secs(100))));
+        login.complete(Ok(Arc::new(fixed(&clock, Duration::from_secs(100)))));
         let token = waiter.await.unwrap();
         let lease = logout.await;
         // The logout holds the session the login got, and calls wait for it to finish.
@@ -539,7 +537,7 @@ mod tests {
             .unwrap();
         assert!(Arc::ptr_eq(&first, &again));
         let lease = parked.lock().unwrap().take().unwrap();
-        lease.complete(Ok(fixed(&clock, Duration::from_secs(100))));
+        lease.complete(Ok(Arc::new(fixed(&clock, Duration::from_secs(100)))));
         let renewed = cache.get(|_| unreachable!("fresh")).await.unwrap();
         assert!(!Arc::ptr_eq(&first, &renewed));
     }
@@ -555,7 +553,7 @@ mod tests {
                 if calls.fetch_add(1, Ordering::SeqCst) == 0 {
                     drop(lease);
                 } else {
-                    lease.complete(Ok(fixed(&clock, Duration::from_secs(100))));
+                    lease.complete(Ok(Arc::new(fixed(&clock, Duration::from_secs(100)))));
                 }
             })
             .await
@@ -612,7 +610,7 @@ mod tests {
         assert!((&mut waiter).now_or_never().is_none());
         let lease = parked.lock().unwrap().take().unwrap();
         cache.credentials_changed();
-        let outdated = lease.complete(Ok(idle(&clock, Duration::from_secs(3600), 0)));
+        let outdated = lease.complete(Ok(Arc::new(idle(&clock, Duration::from_secs(3600), 0))));
         // Kept, retired, so that the next login ends it first; handed to nobody.
         let outdated = outdated.expect("the outdated token is returned");
         assert_eq!(outdated.freshness(clock.now()), Freshness::Expired);
@@ -622,7 +620,7 @@ mod tests {
         let lease = parked.lock().unwrap().take().expect("a second login");
         assert!(Arc::ptr_eq(&lease.previous().unwrap(), &outdated));
         assert!(lease
-            .complete(Ok(fixed(&clock, Duration::from_secs(100))))
+            .complete(Ok(Arc::new(fixed(&clock, Duration::from_secs(100)))))
             .is_none());
         let token = waiter.await.unwrap();
         assert!(!Arc::ptr_eq(&token, &outdated));

@@ -189,7 +189,7 @@ impl Fleet {
         login: &Login,
         previous: Option<Arc<Token>>,
         pause: Pause<'_>,
-    ) -> Result<Token, AuthError> {
+    ) -> Result<Arc<Token>, AuthError> {
         let fetch = |previous| TokenScheme::fetch(&*self.source, login, previous, pause);
         let now = self.clock.now();
         let previous_valid = previous
@@ -200,7 +200,7 @@ impl Fleet {
         let keys = &*keys;
         let next = self.wait_for_turn(keys, previous_valid).await;
         let found = match next {
-            Next::Done(token) => return Ok(token),
+            Next::Done(token) => return Ok(Arc::new(token)),
             // A token source that serves stale tokens has them served by the cache, which
             // also starts its cooldown on this error.
             Next::FailedElsewhere(cause, retry_in) => {
@@ -221,13 +221,11 @@ impl Fleet {
         };
         // A stored token that is due for renewal but still valid is what the callers get if
         // the renewal fails, where the source allows serving it.
-        let fallback = match &found {
-            Some(found) if self.source.serves_stale() => Some(found.token.duplicate()),
-            _ => None,
-        };
+        let found = found.map(|found| Arc::new(found.token));
+        let fallback = found.clone().filter(|_| self.source.serves_stale());
         // Whatever the store holds is being replaced: the source may have to end it first
         // (a session must be destroyed before a new one is created).
-        let replaced = found.map(|f| Arc::new(f.token)).or(previous);
+        let replaced = found.or(previous);
         let result = {
             let fetch = std::pin::pin!(fetch(replaced));
             let renew = std::pin::pin!(self.keep_lock(keys));
@@ -285,16 +283,11 @@ impl Fleet {
     /// Without the store to say whether other processes still use it, a still-valid token
     /// that cannot be served stale (a session, which a renewal would destroy under them) is
     /// kept in use: each use keeps it alive.
-    fn kept(&self, previous: &Option<Arc<Token>>) -> Option<Token> {
-        match previous {
-            Some(previous)
-                if !self.source.serves_stale()
-                    && previous.freshness(self.clock.now()) != Freshness::Expired =>
-            {
-                Some(previous.duplicate())
-            }
-            _ => None,
-        }
+    fn kept(&self, previous: &Option<Arc<Token>>) -> Option<Arc<Token>> {
+        previous.clone().filter(|previous| {
+            !self.source.serves_stale()
+                && previous.freshness(self.clock.now()) != Freshness::Expired
+        })
     }
 
     async fn unlock(&self, keys: &Keys) -> Result<(), StoreError> {
@@ -426,12 +419,12 @@ impl Fleet {
     /// After the lock was taken over during this process's fetch: a token the user may hold
     /// only one of (a session) is ended in favour of the one the store now holds, so that the
     /// fleet does not keep two; other tokens are simply kept.
-    async fn defer_to_fleet(&self, login: &Login, keys: &Keys, own: Token) -> Token {
+    async fn defer_to_fleet(&self, login: &Login, keys: &Keys, own: Arc<Token>) -> Arc<Token> {
         if !self.source.one_per_user() {
             return own;
         }
         let stored = match self.read(keys).await {
-            Ok(Some(found)) if found.token.header != own.header => found.token,
+            Ok(Some(found)) if found.token.header != own.header => Arc::new(found.token),
             // Nothing stored yet (the new holder is still fetching) or the store failed:
             // this process keeps its own, as it would without a store.
             _ => return own,
@@ -577,7 +570,7 @@ impl TokenSource for Fleet {
         login: &'a Login,
         replacing: Option<Arc<Token>>,
         pause: Pause<'a>,
-    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+    ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
         Box::pin(self.obtain(login, replacing, pause))
     }
 

@@ -69,37 +69,6 @@ impl Token {
         }
     }
 
-    /// A copy of this token, with its lifetime as it stands.
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
-    pub(crate) fn duplicate(&self) -> Token {
-        use secrecy::ExposeSecret as _;
-        let lifetime = match &self.lifetime {
-            Lifetime::Fixed {
-                refresh_at,
-                expires_at,
-            } => Lifetime::Fixed {
-                refresh_at: *refresh_at,
-                expires_at: *expires_at,
-            },
-            Lifetime::Idle {
-                idle,
-                margin,
-                last_use,
-            } => Lifetime::Idle {
-                idle: *idle,
-                margin: *margin,
-                last_use: AtomicU64::new(last_use.load(Ordering::Relaxed)),
-            },
-        };
-        Token {
-            secret: SecretString::from(self.secret.expose_secret()),
-            header: self.header.clone(),
-            obtained_at: self.obtained_at,
-            lifetime,
-            retired: AtomicBool::new(self.retired.load(Ordering::Relaxed)),
-        }
-    }
-
     pub(crate) fn freshness(&self, now: Instant) -> Freshness {
         if self.retired.load(Ordering::Relaxed) {
             return Freshness::Expired;

@@ -159,8 +159,8 @@ impl TokenScheme for Ibsso {
         login: &'a Login,
         replacing: Option<Arc<Token>>,
         _pause: Pause<'a>,
-    ) -> BoxFuture<'a, Result<Token, AuthError>> {
-        Box::pin(self.create(login, replacing))
+    ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
+        Box::pin(async move { self.create(login, replacing).await.map(Arc::new) })
     }
 
     fn end<'a>(

@@ -3,6 +3,10 @@
 //! a [`TokenScheme`] in the file named for it, which holds everything particular to it, so that
 //! the cache, the store and the hooks never ask which scheme they serve.
 
+// What a shared store needs of a scheme (store keys, entries, keep-alive) serves the fleet
+// (feature `token-store`) only.
+#![cfg_attr(not(feature = "token-store"), allow(dead_code))]
+
 pub(crate) mod ibsso;
 pub(crate) mod oauth2;
 
@@ -26,8 +30,6 @@ use crate::validate::{check_secret, check_username, sensitive_header};
 /// particular to it. Every scheme is a [`TokenSource`] of its own tokens.
 pub(crate) trait TokenScheme: TokenSource {
     /// The scheme's name in store keys (`oauth2`, `ibsso`).
-    // This and the other store methods serve the fleet (feature `token-store`) only.
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn name(&self) -> &'static str;
 
     /// The user the tokens belong to (hashed in store keys).
@@ -57,7 +59,7 @@ pub(crate) trait TokenScheme: TokenSource {
         login: &'a Login,
         replacing: Option<Arc<Token>>,
         pause: Pause<'a>,
-    ) -> BoxFuture<'a, Result<Token, AuthError>>;
+    ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>>;
 
     /// Ends `token` at Infobip (a logout); `Ok` when there is nothing to end.
     fn end<'a>(
@@ -68,7 +70,6 @@ pub(crate) trait TokenScheme: TokenSource {
 
     /// What a shared store keeps for `token`, and for how long; `None` if it must not be
     /// shared (it has no life left).
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn entry_for(
         &self,
         token: &Token,
@@ -78,7 +79,6 @@ pub(crate) trait TokenScheme: TokenSource {
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn token_from_entry(
         &self,
         entry: &SharedToken,
@@ -89,7 +89,6 @@ pub(crate) trait TokenScheme: TokenSource {
 
     /// For a token that idles out: how often a process that uses it restarts the stored
     /// copy's expiry, and to what. `None` for a token with a fixed life.
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn keep_alive(&self) -> Option<KeepAlive>;
 
     /// The user's credentials, whose password a rotating secret replaces.
@@ -109,7 +108,7 @@ pub(crate) trait TokenSource: Send + Sync + 'static {
         login: &'a Login,
         replacing: Option<Arc<Token>>,
         pause: Pause<'a>,
-    ) -> BoxFuture<'a, Result<Token, AuthError>> {
+    ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
         TokenScheme::fetch(self.scheme(), login, replacing, pause)
     }
 
@@ -153,7 +152,6 @@ impl<T: TokenScheme> TokenSource for T {
 pub(crate) type Pause<'a> = &'a (dyn Fn(&AuthError) -> Duration + Send + Sync);
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.
-#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct KeepAlive {
     /// At most this often per process.
@@ -163,7 +161,6 @@ pub(crate) struct KeepAlive {
 }
 
 /// What a shared store keeps for a token (encrypted before it leaves the process).
-#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SharedToken {
     pub(crate) token: String,
@@ -176,7 +173,6 @@ pub(crate) struct SharedToken {
 
 impl SharedToken {
     /// What a store keeps for `token`, with the expiry of a fixed-life one.
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn of(token: &Token, refresh_at_ms: Option<u64>, expires_at_ms: Option<u64>) -> Self {
         Self {
             token: token.secret.expose_secret().to_owned(),
@@ -186,7 +182,6 @@ impl SharedToken {
     }
 
     /// The token the entry holds, sent as `<prefix> <token>`; `None` if it cannot be sent.
-    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn token(&self, prefix: &str, obtained_at: Instant, lifetime: Lifetime) -> Option<Token> {
         let header = sensitive_header("token", prefix, &self.token).ok()?;
         let secret = SecretString::from(self.token.as_str());

@@ -114,8 +114,8 @@ impl TokenScheme for OAuth2 {
         login: &'a Login,
         _replacing: Option<Arc<Token>>,
         _pause: Pause<'a>,
-    ) -> BoxFuture<'a, Result<Token, AuthError>> {
-        Box::pin(self.create(login))
+    ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
+        Box::pin(async move { self.create(login).await.map(Arc::new) })
     }
 
     fn end<'a>(
