@@ -761,9 +761,10 @@ async fn an_answer_that_echoes_a_secret_query_does_not_reach_the_error() {
 fn a_secret_in_the_url_of_an_untraced_call_is_taken_out_of_its_answer_on_every_route() {
     // The untraced call of an operation whose answer holds no secret, with no retries, goes
     // to the transport by a short route (auth/src/authenticator.rs, `Route`: as it is for a
-    // static header, with the 401 replay only for a cached token), skipping the general
-    // route's `redact::response`. Only a URL without a secret may take it: one with a secret
-    // (a hand-written request, a parameter named like one) must come back without it.
+    // static header, with the 401 replay only for a cached token). The answer comes back
+    // through the client's send (generated-client/src/call.rs, `Auth::send`, what every
+    // generated `send` calls), which must take a secret of the URL (a hand-written request, a
+    // parameter named like one) out of it whatever route auth took.
     use infobip_client::{Authenticator as _, ClientInfo as _, Products as _};
     use workspace_tests::{RecordingServer, Reply};
 
@@ -817,7 +818,7 @@ fn a_secret_in_the_url_of_an_untraced_call_is_taken_out_of_its_answer_on_every_r
             );
             let mut request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
             auth.prepare(call, &mut request).outcome().await.unwrap();
-            let response = auth.send(call, request).await.unwrap();
+            let response = sms.inner().send(call, request).await.unwrap();
             let scheme = infobip.scheme();
             assert_eq!(response.status(), 401, "{scheme}");
             assert!(
