@@ -89,12 +89,12 @@ impl Authenticator for Stubbed {
             .send_rebuildable(call, request, rebuild)
     }
 
-    fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
-        self.0.authenticator().answered(call, response);
-    }
-
     fn scheme(&self) -> Option<Scheme> {
         self.0.authenticator().scheme()
+    }
+
+    fn guards_answers(&self) -> bool {
+        self.0.authenticator().guards_answers()
     }
 }
 

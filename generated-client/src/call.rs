@@ -69,11 +69,8 @@ pub(crate) async fn send(
             Box::pin(traced(auth, span, call, request, rebuild)).await
         }
     };
-    if let Ok(response) = &answer {
-        if guarded {
-            auth.notice(operation, response);
-        }
-        authenticator.answered(call, response);
+    if let (true, Ok(response)) = (guarded, &answer) {
+        auth.notice(operation, response);
     }
     answer
 }

@@ -105,9 +105,8 @@ impl fmt::Debug for Call<'_> {
 
 /// Decides how each request of every product client is authenticated and sent.
 ///
-/// Every generated operation calls [`prepare`](Self::prepare) after building its request,
-/// then [`send`](Self::send) to transmit it, then [`answered`](Self::answered) with the
-/// answer.
+/// Every generated operation calls [`prepare`](Self::prepare) after building its request and
+/// then [`send`](Self::send) to transmit it.
 pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     /// Adds credentials to `request`. An error aborts the call before anything is sent; the
     /// caller receives it as [`ErrorKind::Auth`](crate::ErrorKind::Auth), from which it can be
@@ -136,12 +135,6 @@ pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let _ = rebuild;
         self.send(call, request)
-    }
-
-    /// Sees the answer of every call that got one, whatever its status, before it is read:
-    /// for what an authenticator learns from answers. The default does nothing.
-    fn answered(&self, call: Call<'_>, response: &reqwest::Response) {
-        let _ = (call, response);
     }
 
     /// The scheme it authenticates with, recorded in each call's span; `None` by default.
