@@ -8,6 +8,7 @@
 //! with text, are not used.
 
 use std::fmt;
+use std::future::Future;
 use std::time::Instant;
 
 use progenitor_client::ResponseValue;
@@ -45,17 +46,21 @@ pub(crate) async fn execute(
 /// sent once only); for an authenticator that [guards its answers](crate::Authenticator::guards_answers),
 /// in the call's span, with what comes back (an error, a response) made safe to show, and a
 /// deprecation notice logged once.
-pub(crate) async fn send(
-    auth: &Auth,
-    call: Call<'_>,
+///
+/// The route is chosen and the request handed on when called, not when first polled: the
+/// future then holds the authenticator's future and not the request as well, and every call
+/// allocates and moves less.
+pub(crate) fn send<'a>(
+    auth: &'a Auth,
+    call: Call<'a>,
     request: reqwest::Request,
-    rebuild: Option<&dyn Rebuild>,
-) -> reqwest::Result<reqwest::Response> {
+    rebuild: Option<&'a dyn Rebuild>,
+) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
     let operation = call.operation;
     let authenticator = auth.authenticator();
     let guarded = authenticator.guards_answers();
-    let answer = if !guarded {
-        sent(auth, call, request, rebuild).await
+    let sending = if !guarded {
+        sent(auth, call, request, rebuild)
     } else {
         let span = trace::call_span(operation, authenticator.scheme(), &request);
         // Nobody listens and nothing could come back with a secret in it: the hot path.
@@ -63,16 +68,18 @@ pub(crate) async fn send(
             && operation.reads_secrets.is_none()
             && !redact::url_has_secret(request.url())
         {
-            sent(auth, call, request, rebuild).await
+            sent(auth, call, request, rebuild)
         } else {
-            // Boxed apart: its state would otherwise make every call's future larger.
-            Box::pin(traced(auth, span, call, request, rebuild)).await
+            Box::pin(traced(auth, span, call, request, rebuild))
         }
     };
-    if let (true, Ok(response)) = (guarded, &answer) {
-        auth.notice(operation, response);
+    async move {
+        let answer = sending.await;
+        if let (true, Ok(response)) = (guarded, &answer) {
+            auth.notice(operation, response);
+        }
+        answer
     }
-    answer
 }
 
 /// [`send`] when its span is recorded or its answer may hold a secret.
