@@ -37,48 +37,66 @@ pub(crate) async fn execute(
         .outcome()
         .await
         .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
-    send(auth, call, request, None)
-        .await
-        .map_err(|error| transport_error(operation, error))
+    let answer = dispatch(auth, call, request, None).await;
+    answered(auth, operation, &answer);
+    answer.map_err(|error| transport_error(operation, error))
 }
 
 /// Sends a prepared request through the authenticator (with `rebuild`, for a body that can be
 /// sent once only); for an authenticator that [guards its answers](crate::Authenticator::guards_answers),
 /// in the call's span, with what comes back (an error, a response) made safe to show, and a
 /// deprecation notice logged once.
-///
-/// The route is chosen and the request handed on when called, not when first polled: the
-/// future then holds the authenticator's future and not the request as well, and every call
-/// allocates and moves less.
 pub(crate) fn send<'a>(
     auth: &'a Auth,
     call: Call<'a>,
     request: reqwest::Request,
     rebuild: Option<&'a dyn Rebuild>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
-    let operation = call.operation;
-    let authenticator = auth.authenticator();
-    let guarded = authenticator.guards_answers();
-    let sending = if !guarded {
-        sent(auth, call, request, rebuild)
-    } else {
-        let span = trace::call_span(operation, authenticator.scheme(), &request);
-        // Nobody listens and nothing could come back with a secret in it: the hot path.
-        if span.is_disabled()
-            && operation.reads_secrets.is_none()
-            && !redact::url_has_secret(request.url())
-        {
-            sent(auth, call, request, rebuild)
-        } else {
-            Box::pin(traced(auth, span, call, request, rebuild))
-        }
-    };
+    let sending = dispatch(auth, call, request, rebuild);
     async move {
         let answer = sending.await;
-        if let (true, Ok(response)) = (guarded, &answer) {
+        answered(auth, call.operation, &answer);
+        answer
+    }
+}
+
+/// [`send`] up to the answer, without its deprecation notice ([`answered`]). The route is
+/// chosen and the request handed on when called, not when first polled, and the hot path
+/// gets the authenticator's own future: a call's future then holds one boxed future, and not
+/// the request or a wrapper as well.
+fn dispatch<'a>(
+    auth: &'a Auth,
+    call: Call<'a>,
+    request: reqwest::Request,
+    rebuild: Option<&'a dyn Rebuild>,
+) -> crate::BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+    let authenticator = auth.authenticator();
+    if !authenticator.guards_answers() {
+        return sent(auth, call, request, rebuild);
+    }
+    let span = trace::call_span(call.operation, authenticator.scheme(), &request);
+    // Nobody listens and nothing could come back with a secret in it: the hot path.
+    if span.is_disabled()
+        && call.operation.reads_secrets.is_none()
+        && !redact::url_has_secret(request.url())
+    {
+        sent(auth, call, request, rebuild)
+    } else {
+        Box::pin(traced(auth, span, call, request, rebuild))
+    }
+}
+
+/// Logs a `Deprecation` or `Sunset` answer of `operation` once, for an authenticator that
+/// guards its answers.
+fn answered(
+    auth: &Auth,
+    operation: &'static Operation,
+    answer: &reqwest::Result<reqwest::Response>,
+) {
+    if let Ok(response) = answer {
+        if auth.authenticator().guards_answers() {
             auth.notice(operation, response);
         }
-        answer
     }
 }
 
