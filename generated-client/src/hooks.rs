@@ -145,10 +145,11 @@ pub trait Authenticator: Any + fmt::Debug + Send + Sync {
     /// Whether the generated client guards its calls' answers: each call recorded in an
     /// `infobip.call` span, a secret of the request's URL (and its echoes) and an unreadable
     /// body that may hold secrets taken out of what comes back, a `Deprecation` or `Sunset`
-    /// answer logged once per operation and [`Auth`]. `infobip-auth`'s connections are;
-    /// `false` by default, so that other authenticators get their answers as they came.
+    /// answer logged once per operation and [`Auth`]. `true` by default, so that an
+    /// authenticator that wraps another (for metrics, an extra header) and forwards only
+    /// `prepare` and `send` does not take the guard away; [`Auth::none`] says `false`.
     fn guards_answers(&self) -> bool {
-        false
+        true
     }
 }
 
@@ -227,6 +228,11 @@ struct NoAuth;
 impl Authenticator for NoAuth {
     fn prepare<'a>(&'a self, _call: Call<'a>, _request: &'a mut reqwest::Request) -> Prepared<'a> {
         Prepared::Ready(Ok(()))
+    }
+
+    /// Its answers as they came: what tests and tools that only log in expect to read.
+    fn guards_answers(&self) -> bool {
+        false
     }
 }
 
