@@ -816,24 +816,52 @@ fn a_secret_in_the_url_of_an_untraced_call_is_taken_out_of_its_answer_on_every_r
                 "{}/sms/1/text/query?to=41793026727&text=hi&accessToken={SECRET}",
                 server.base_url()
             );
-            let mut request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
-            auth.prepare(call, &mut request).outcome().await.unwrap();
-            let response = sms.inner().send(call, request).await.unwrap();
-            let scheme = infobip.scheme();
-            assert_eq!(response.status(), 401, "{scheme}");
-            assert!(
-                !response.url().as_str().contains(SECRET),
-                "{scheme}: {}",
-                response.url()
-            );
-            let headers = format!("{:?}", response.headers());
-            assert!(!headers.contains(SECRET), "{scheme}: {headers}");
-            let body = response.text().await.unwrap();
-            assert!(!body.contains(SECRET), "{scheme}: {body}");
-            assert!(
-                body.contains("401: GET /sms/1/text/query"),
-                "{scheme}: {body}"
-            );
+            // The connection's own `Auth`, and one whose authenticator wraps it forwarding only
+            // `prepare` and `send`, as a service adding metrics would: the guard is the
+            // default, so the wrapper keeps it.
+            let wrapped = infobip_client::Auth::new(Forwarding(sms.inner().clone()));
+            for (through, sender) in [("connection", sms.inner()), ("wrapper", &wrapped)] {
+                let scheme = infobip.scheme();
+                let mut request = reqwest::Request::new(reqwest::Method::GET, url.parse().unwrap());
+                auth.prepare(call, &mut request).outcome().await.unwrap();
+                let response = sender.send(call, request).await.unwrap();
+                assert_eq!(response.status(), 401, "{scheme} {through}");
+                assert!(
+                    !response.url().as_str().contains(SECRET),
+                    "{scheme} {through}: {}",
+                    response.url()
+                );
+                let headers = format!("{:?}", response.headers());
+                assert!(!headers.contains(SECRET), "{scheme} {through}: {headers}");
+                let body = response.text().await.unwrap();
+                assert!(!body.contains(SECRET), "{scheme} {through}: {body}");
+                assert!(
+                    body.contains("401: GET /sms/1/text/query"),
+                    "{scheme} {through}: {body}"
+                );
+            }
         }
     });
+}
+
+/// An authenticator that wraps another and forwards only what it must.
+#[derive(Debug)]
+struct Forwarding(infobip_client::Auth);
+
+impl infobip_client::Authenticator for Forwarding {
+    fn prepare<'a>(
+        &'a self,
+        call: infobip_client::Call<'a>,
+        request: &'a mut reqwest::Request,
+    ) -> infobip_client::Prepared<'a> {
+        self.0.authenticator().prepare(call, request)
+    }
+
+    fn send<'a>(
+        &'a self,
+        call: infobip_client::Call<'a>,
+        request: reqwest::Request,
+    ) -> infobip_client::BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        self.0.authenticator().send(call, request)
+    }
 }
