@@ -57,15 +57,13 @@ impl<S: futures_util::Stream + Unpin> futures_util::Stream for WithoutRetries<S>
 impl CallRetry {
     /// The policy for `operation`, if it is retried at all.
     pub(crate) fn policy(&self, operation: &Operation) -> Option<&RetryPolicy> {
-        if OWN_POLICY.try_with(|_| ()).is_ok() {
-            return None;
-        }
         let policy = if operation.repeatable {
             &self.reads
         } else {
             &self.writes
         };
-        (policy.max_attempts > 1).then_some(policy)
+        // The task-local last: a send (no retries by default) never pays for reading it.
+        (policy.max_attempts > 1 && OWN_POLICY.try_with(|_| ()).is_err()).then_some(policy)
     }
 }
 
@@ -73,7 +71,10 @@ impl CallRetry {
 /// answer asked for. A read is resent after 429, 502, 503, 504, a failed connection or a
 /// timeout; anything else only after what proves it was not acted on: 429 and 503 (Infobip
 /// says it did not process the request) or a connection that was never made.
-fn retryable(operation: &Operation, outcome: &reqwest::Result<reqwest::Response>) -> bool {
+pub(crate) fn retryable(
+    operation: &Operation,
+    outcome: &reqwest::Result<reqwest::Response>,
+) -> bool {
     match outcome {
         Ok(response) => match response.status() {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
@@ -99,12 +100,28 @@ where
     F: FnMut(reqwest::Request) -> Fut,
     Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
 {
+    let again = request.try_clone();
+    let outcome = send(request).await;
+    resume(policy, clock, operation, outcome, again, send).await
+}
+
+/// [`run`] from its first outcome on: `again` is a copy of the request that led to it, if its
+/// body could be copied.
+pub(crate) async fn resume<F, Fut>(
+    policy: &RetryPolicy,
+    clock: &Arc<dyn Clock>,
+    operation: &'static Operation,
+    mut outcome: reqwest::Result<reqwest::Response>,
+    mut again: Option<reqwest::Request>,
+    mut send: F,
+) -> reqwest::Result<reqwest::Response>
+where
+    F: FnMut(reqwest::Request) -> Fut,
+    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
+{
     let mut backoff = policy.backoff().build();
-    let mut request = request;
     let mut attempt = 1;
     loop {
-        let again = request.try_clone();
-        let outcome = send(request).await;
         if !retryable(operation, &outcome) {
             return outcome;
         }
@@ -132,7 +149,8 @@ where
         // The answer's connection goes back to the pool before the wait.
         drop(outcome);
         clock.sleep(delay).await;
-        request = next;
+        again = next.try_clone();
+        outcome = send(next).await;
         attempt += 1;
     }
 }

@@ -189,3 +189,73 @@ async fn a_calls_own_timeout_bounds_it_instead_of_the_connections() {
     );
     assert_eq!(w.sandbox.count(SEND), 1);
 }
+
+// ---- retries and the 401 replay on one read ----------------------------------------------
+// A read's first answer decides whether it needs the replay, the retries or both; after that
+// every attempt goes out as a call of its own would.
+
+const TOKEN: Endpoint = Endpoint::CreateOAuth2Token;
+
+#[tokio::test]
+async fn a_read_refused_then_throttled_gets_a_new_token_then_a_retry() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    w.sandbox.inject(BALANCE, Fault::status(503));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        4,
+        "1 + the 401, its replay (503), the retry"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert_eq!(w.clock.slept().len(), 1, "one wait, before the retry");
+    let [_, renewed] = w.sandbox.issued_tokens().try_into().unwrap();
+    let used = w.authorizations(BALANCE);
+    assert_eq!(used[2], format!("Bearer {renewed}"), "the replay: {used:?}");
+}
+
+#[tokio::test]
+async fn a_read_throttled_then_refused_is_retried_then_replayed() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(503));
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        4,
+        "1 + the 503, the retry (401), its replay"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert_eq!(w.clock.slept().len(), 1);
+}
+
+#[tokio::test]
+async fn a_read_with_a_fixed_header_answered_401_is_sent_once() {
+    let w = default_world().await;
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    let error = w.basic().get_account_balance().send().await.unwrap_err();
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(w.sandbox.count(BALANCE), 1, "nothing new to send it with");
+    assert!(w.clock.slept().is_empty());
+}
+
+#[tokio::test]
+async fn a_read_refused_twice_reaches_the_caller_with_logins_paused_and_no_retry() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(401).times(2));
+    let error = client.get_account_balance().send().await.unwrap_err();
+    assert_eq!(error.status(), Some(401));
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        3,
+        "1 + the 401 and its one replay"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert!(w.clock.slept().is_empty(), "a 401 is not retried");
+}
