@@ -11,6 +11,8 @@ use std::fmt;
 use std::future::Future;
 use std::time::Instant;
 
+use futures_util::future::Either;
+use futures_util::FutureExt as _;
 use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
@@ -20,26 +22,37 @@ use crate::hooks::Call;
 use crate::{redact, trace, Auth, Error, ErrorKind, InfobipError, Operation, Rebuild, Transport};
 
 /// Authenticates `request` and sends it: the answer, whatever its status, or why none came.
+///
+/// This and the answer's readers below are plain functions whose futures use what they were
+/// given where it was captured. An `async fn` keeps its arguments and a moved copy of each
+/// for as long as it runs, so a request (or an answer) held across an `.await` took its
+/// space twice, in this future and in every one that holds it: a generated call's future,
+/// moved on every call.
 // Called by every product module: unused only in a build without any product.
 #[allow(dead_code)]
-pub(crate) async fn execute(
-    auth: &Auth,
-    transport: &reqwest::Client,
+pub(crate) fn execute<'a>(
+    auth: &'a Auth,
+    transport: &'a reqwest::Client,
     operation: &'static Operation,
     mut request: reqwest::Request,
-) -> Result<reqwest::Response, Error> {
+) -> impl Future<Output = Result<reqwest::Response, Error>> + 'a {
     let call = Call {
         operation,
         transport: transport as &dyn Transport,
     };
-    auth.authenticator()
-        .prepare(call, &mut request)
-        .outcome()
-        .await
-        .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
-    let answer = dispatch(auth, call, request, None).await;
-    answered(auth, operation, &answer);
-    answer.map_err(|error| transport_error(operation, error))
+    async move {
+        auth.authenticator()
+            .prepare(call, &mut request)
+            .outcome()
+            .await
+            .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
+        let guarded = auth.authenticator().guards_answers();
+        let answer = dispatch(auth, call, request, None, guarded).await;
+        if guarded {
+            answered(auth, operation, &answer);
+        }
+        answer.map_err(|error| transport_error(operation, error))
+    }
 }
 
 /// Sends a prepared request through the authenticator (with `rebuild`, for a body that can be
@@ -52,26 +65,29 @@ pub(crate) fn send<'a>(
     request: reqwest::Request,
     rebuild: Option<&'a dyn Rebuild>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
-    let sending = dispatch(auth, call, request, rebuild);
-    async move {
-        let answer = sending.await;
-        answered(auth, call.operation, &answer);
+    let guarded = auth.authenticator().guards_answers();
+    dispatch(auth, call, request, rebuild, guarded).map(move |answer| {
+        if guarded {
+            answered(auth, call.operation, &answer);
+        }
         answer
-    }
+    })
 }
 
-/// [`send`] up to the answer, without its deprecation notice ([`answered`]). The route is
-/// chosen and the request handed on when called, not when first polled, and the hot path
-/// gets the authenticator's own future: a call's future then holds one boxed future, and not
-/// the request or a wrapper as well.
+/// [`send`] up to the answer, without its deprecation notice ([`answered`]), for an
+/// authenticator that guards its answers (`guarded`) or not. The route is chosen and the
+/// request handed on when called, not when first polled, and the hot path gets the
+/// authenticator's own future: a call's future then holds one boxed future, and not the
+/// request or a wrapper as well.
 fn dispatch<'a>(
     auth: &'a Auth,
     call: Call<'a>,
     request: reqwest::Request,
     rebuild: Option<&'a dyn Rebuild>,
+    guarded: bool,
 ) -> crate::BoxFuture<'a, reqwest::Result<reqwest::Response>> {
     let authenticator = auth.authenticator();
-    if !authenticator.guards_answers() {
+    if !guarded {
         return sent(auth, call, request, rebuild);
     }
     let span = trace::call_span(call.operation, authenticator.scheme(), &request);
@@ -86,17 +102,15 @@ fn dispatch<'a>(
     }
 }
 
-/// Logs a `Deprecation` or `Sunset` answer of `operation` once, for an authenticator that
-/// guards its answers.
+/// Logs a `Deprecation` or `Sunset` answer of `operation` once (for an authenticator that
+/// guards its answers).
 fn answered(
     auth: &Auth,
     operation: &'static Operation,
     answer: &reqwest::Result<reqwest::Response>,
 ) {
     if let Ok(response) = answer {
-        if auth.authenticator().guards_answers() {
-            auth.notice(operation, response);
-        }
+        auth.notice(operation, response);
     }
 }
 
@@ -156,39 +170,54 @@ pub(crate) fn invalid_request(operation: &'static Operation, message: impl fmt::
 }
 
 /// A JSON success answer, decoded as the operation's description says.
-// Called by every product module: unused only in a build without any product.
-#[allow(dead_code)]
-pub(crate) async fn json<T: DeserializeOwned>(
+// Called by every product module: unused only in a build without any product. The error is
+// the one every call returns, as large here as in the `async fn`s the lint does not look at.
+#[allow(dead_code, clippy::result_large_err)]
+pub(crate) fn json<T: DeserializeOwned>(
     operation: &'static Operation,
     mut response: reqwest::Response,
-) -> Result<ResponseValue<T>, Error> {
+) -> impl Future<Output = Result<ResponseValue<T>, Error>> {
     let status = response.status();
     // Taken, not copied: reading the body needs none of them.
     let headers = std::mem::take(response.headers_mut());
-    let too_large = || {
-        Error::new(
-            operation,
-            ErrorKind::InvalidResponse {
-                status: status.as_u16(),
-                reason: format!(
-                    "the answer is larger than {} MiB, more than any JSON answer of Infobip's",
-                    Error::SUCCESS_BODY_LIMIT >> 20
-                ),
-                body: String::new(),
-            },
-        )
-    };
     let declared = response.content_length().unwrap_or(0);
     if usize::try_from(declared).map_or(true, |n| n > Error::SUCCESS_BODY_LIMIT) {
-        return Err(too_large());
+        return Either::Left(std::future::ready(Err(too_large(operation, status))));
     }
-    let (body, cut) = read_bounded(response, Error::SUCCESS_BODY_LIMIT)
-        .await
-        .map_err(|error| transport_error(operation, error))?;
-    if cut {
-        return Err(too_large());
-    }
-    match serde_json::from_slice(&body) {
+    let read = read_bounded(response, Error::SUCCESS_BODY_LIMIT);
+    Either::Right(read.map(move |read| {
+        let (body, cut) = read.map_err(|error| transport_error(operation, error))?;
+        if cut {
+            return Err(too_large(operation, status));
+        }
+        decoded(operation, status, headers, &body)
+    }))
+}
+
+/// A success answer larger than [`Error::SUCCESS_BODY_LIMIT`].
+fn too_large(operation: &'static Operation, status: reqwest::StatusCode) -> Error {
+    Error::new(
+        operation,
+        ErrorKind::InvalidResponse {
+            status: status.as_u16(),
+            reason: format!(
+                "the answer is larger than {} MiB, more than any JSON answer of Infobip's",
+                Error::SUCCESS_BODY_LIMIT >> 20
+            ),
+            body: String::new(),
+        },
+    )
+}
+
+/// `body`, a success answer of `operation`, decoded.
+#[allow(clippy::result_large_err)]
+fn decoded<T: DeserializeOwned>(
+    operation: &'static Operation,
+    status: reqwest::StatusCode,
+    headers: reqwest::header::HeaderMap,
+    body: &[u8],
+) -> Result<ResponseValue<T>, Error> {
+    match serde_json::from_slice(body) {
         Ok(inner) => Ok(ResponseValue::new(inner, status, headers)),
         Err(error) => {
             // The body may be a success body that holds a secret (a token, an API key's
@@ -210,7 +239,7 @@ pub(crate) async fn json<T: DeserializeOwned>(
                 ErrorKind::InvalidResponse {
                     status: status.as_u16(),
                     reason,
-                    body: InfobipError::shown(&body),
+                    body: InfobipError::shown(body),
                 },
             ))
         }
@@ -220,9 +249,9 @@ pub(crate) async fn json<T: DeserializeOwned>(
 /// An answer with a status the operation has no success for.
 // Called by every product module: unused only in a build without any product.
 #[allow(dead_code)]
-pub(crate) async fn failure<T>(
+pub(crate) fn failure<T>(
     operation: &'static Operation,
     response: reqwest::Response,
-) -> Result<T, Error> {
-    Err(Error::from_response(operation, response).await)
+) -> impl Future<Output = Result<T, Error>> {
+    Error::from_response(operation, response).map(Err)
 }

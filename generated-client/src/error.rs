@@ -3,7 +3,10 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::future::Future;
 use std::time::{Duration, SystemTime};
+
+use futures_util::FutureExt as _;
 
 use crate::{InfobipError, Operation};
 
@@ -145,21 +148,26 @@ impl Error {
     /// Infobip's answer `response` (an error status) to a call of `operation`, its body read up
     /// to [`ERROR_BODY_LIMIT`](Self::ERROR_BODY_LIMIT) bytes: whatever the status, declared by
     /// the description or not, Infobip's text is kept.
-    pub async fn from_response(operation: &'static Operation, response: reqwest::Response) -> Self {
+    pub fn from_response(
+        operation: &'static Operation,
+        response: reqwest::Response,
+    ) -> impl Future<Output = Self> + Send {
         let status = response.status().as_u16();
         let retry_after = retry_after(
             response.headers().get(reqwest::header::RETRY_AFTER),
             SystemTime::now(),
         );
-        let infobip = match read_bounded(response, Self::ERROR_BODY_LIMIT).await {
-            Ok((body, _)) => InfobipError::from_body(Some(status), &body),
-            // The status is Infobip's answer even when its body broke off.
-            Err(_) => InfobipError::from_body(Some(status), b""),
-        };
-        Self {
-            retry_after,
-            ..Self::new(operation, ErrorKind::Api(infobip))
-        }
+        read_bounded(response, Self::ERROR_BODY_LIMIT).map(move |read| {
+            let infobip = match read {
+                Ok((body, _)) => InfobipError::from_body(Some(status), &body),
+                // The status is Infobip's answer even when its body broke off.
+                Err(_) => InfobipError::from_body(Some(status), b""),
+            };
+            Self {
+                retry_after,
+                ..Self::new(operation, ErrorKind::Api(infobip))
+            }
+        })
     }
 
     /// How much of an error answer's body is read: Infobip's error bodies are a few hundred
@@ -173,24 +181,30 @@ impl Error {
 }
 
 /// The first `limit` bytes of `response`'s body, and whether it held more (not read).
-pub(crate) async fn read_bounded(
+///
+/// A plain function whose future uses the response where it was captured: an `async fn`
+/// keeps its argument and a moved copy of it, and so would every future that holds this one
+/// (a generated call's, moved on every call).
+pub(crate) fn read_bounded(
     mut response: reqwest::Response,
     limit: usize,
-) -> reqwest::Result<(Vec<u8>, bool)> {
+) -> impl Future<Output = reqwest::Result<(Vec<u8>, bool)>> + Send {
     // An answer that says its length is read into one allocation of that size.
     let declared = response
         .content_length()
         .and_then(|n| usize::try_from(n).ok());
     let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
-    while let Some(chunk) = response.chunk().await? {
-        let room = limit - body.len();
-        if chunk.len() > room {
-            body.extend_from_slice(&chunk[..room]);
-            return Ok((body, true));
+    async move {
+        while let Some(chunk) = response.chunk().await? {
+            let room = limit - body.len();
+            if chunk.len() > room {
+                body.extend_from_slice(&chunk[..room]);
+                return Ok((body, true));
+            }
+            body.extend_from_slice(&chunk);
         }
-        body.extend_from_slice(&chunk);
+        Ok((body, false))
     }
-    Ok((body, false))
 }
 
 /// `Retry-After` as delay-seconds or as an HTTP date (a date in the past means now). A date
