@@ -8,7 +8,12 @@
 //! - `*_by_hand`: the reference, the body serialised from the same typed value;
 //! - `*_no_auth`: the generated call with `Auth::none()`, the generated path's own cost;
 //! - `*_api_key`, `*_oauth2_cached`: the product client of an `infobip_auth` connection (the
-//!   OAuth token fetched once from a loopback server beforehand, then cached).
+//!   OAuth token fetched once from a loopback server beforehand, then cached);
+//! - `sms_fixed_header`: the least any authenticator can do for an API key (insert a header
+//!   it holds, send as is), the floor under `sms_api_key`;
+//! - `sms_api_key_unguarded`: `sms_api_key` without the client's answer layer (the call span,
+//!   the URL's secrets taken out of the answer, the deprecation notice), which the difference
+//!   to `sms_api_key` prices.
 //!
 //! Every call builds its body from the same value (a clone, as a caller holding a message
 //! would), in every case. The futures must complete on their first poll: the bench panics if
@@ -53,9 +58,10 @@ impl Transport for Stub {
 }
 
 /// A connection's authenticator whose calls go to [`Stub`] instead of the network: its own
-/// work (the header, the cached token, the copy kept for a 401 replay) runs as it would.
+/// work (the header, the cached token, the copy kept for a 401 replay) runs as it would. The
+/// `bool`: whether the client guards its answers (as the wrapped authenticator says).
 #[derive(Debug)]
-struct Stubbed(Auth);
+struct Stubbed(Auth, bool);
 
 impl Authenticator for Stubbed {
     fn prepare<'a>(&'a self, call: Call<'a>, request: &'a mut reqwest::Request) -> Prepared<'a> {
@@ -94,7 +100,7 @@ impl Authenticator for Stubbed {
     }
 
     fn guards_answers(&self) -> bool {
-        self.0.authenticator().guards_answers()
+        self.1 && self.0.authenticator().guards_answers()
     }
 }
 
@@ -112,6 +118,38 @@ enum Case {
     Sms(sms::Client),
     VoiceByHand,
     Voice(voice::Client),
+}
+
+/// The least an authenticator can do for an API key: insert a header it holds, send as is.
+#[derive(Debug)]
+struct Fixed(HeaderValue);
+
+impl Authenticator for Fixed {
+    fn prepare<'a>(&'a self, _call: Call<'a>, request: &'a mut reqwest::Request) -> Prepared<'a> {
+        request.headers_mut().insert(AUTHORIZATION, self.0.clone());
+        Prepared::Ready(Ok(()))
+    }
+
+    fn send<'a>(
+        &'a self,
+        _call: Call<'a>,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Stub.execute(request)
+    }
+
+    fn send_rebuildable<'a>(
+        &'a self,
+        _call: Call<'a>,
+        request: reqwest::Request,
+        _rebuild: &'a dyn Rebuild,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Stub.execute(request)
+    }
+
+    fn guards_answers(&self) -> bool {
+        false
+    }
 }
 
 /// Runs a future that must not suspend.
@@ -215,7 +253,8 @@ fn cases(rt: &tokio::runtime::Runtime, server: &Server) -> Vec<(&'static str, Ca
             .await
             .expect("warm-up")
     });
-    let stubbed = |auth: Auth| Auth::new(Stubbed(auth));
+    let stubbed = |auth: Auth| Auth::new(Stubbed(auth, true));
+    let unguarded = |auth: Auth| Auth::new(Stubbed(auth, false));
     let sms_of = |auth: Auth| {
         Case::Sms(sms::Client::new_with_client(
             &server.base_url,
@@ -235,6 +274,16 @@ fn cases(rt: &tokio::runtime::Runtime, server: &Server) -> Vec<(&'static str, Ca
         ("sms_by_hand", Case::SmsByHand),
         ("sms_no_auth", sms_of(stubbed(Auth::none()))),
         ("sms_api_key", sms_of(sms_auth(&api_key))),
+        (
+            "sms_fixed_header",
+            sms_of(Auth::new(Fixed(
+                HeaderValue::from_str(&format!("App {API_KEY}")).unwrap(),
+            ))),
+        ),
+        (
+            "sms_api_key_unguarded",
+            sms_of(unguarded(api_key.client::<sms::Client>().inner().clone())),
+        ),
         ("sms_oauth2_cached", sms_of(sms_auth(&oauth2))),
         ("voice_by_hand", Case::VoiceByHand),
         ("voice_no_auth", voice_of(stubbed(Auth::none()))),
