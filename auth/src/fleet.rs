@@ -22,7 +22,7 @@ use crate::error::AuthError;
 use crate::login::Login;
 use crate::scheme::{Pause, SharedToken, TokenScheme, TokenSource};
 use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
-use crate::store::{StoreError, TokenStore};
+use crate::store::{Rule, StoreError, Stored, TokenStore};
 use crate::token::{Freshness, Token};
 
 /// At most one warning about the store per this period; the others are counted.
@@ -52,7 +52,7 @@ pub(crate) struct Fleet {
     /// The store keys of the secret last seen, made again when it changes.
     keys: Mutex<Arc<Keys>>,
     /// This process's id in the lock.
-    owner: String,
+    owner: Vec<u8>,
     settings: StoreSettings,
     clock: Arc<dyn Clock>,
     warnings: Mutex<Warnings>,
@@ -147,7 +147,7 @@ impl Fleet {
             fingerprints,
             base_url: base_url.to_owned(),
             keys: Mutex::new(Arc::new(keys)),
-            owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
+            owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)).into_bytes(),
             source,
             settings,
             clock,
@@ -291,9 +291,9 @@ impl Fleet {
     }
 
     async fn unlock(&self, keys: &Keys) -> Result<(), StoreError> {
-        self.bounded(self.store.remove_if(&keys.lock, self.owner.as_bytes()))
-            .await
-            .map(drop)
+        let key = keys.lock.clone();
+        let expected = self.owner.clone();
+        self.apply(Rule::RemoveIf { key, expected }).await.map(drop)
     }
 
     /// Waits until the store has a fresh token, this process holds the lock, or the store
@@ -321,11 +321,12 @@ impl Fleet {
             // A process with nothing to serve takes a valid token due for renewal (where the
             // source allows serving it) rather than report another's failure or wait.
             let serve_found = !has_previous && self.source.serves_stale();
-            let lease = self.settings.lease;
-            let locked = self
-                .store
-                .insert_if_absent(&keys.lock, self.owner.as_bytes(), lease);
-            match self.bounded(locked).await {
+            let locked = Rule::InsertIfAbsent {
+                key: keys.lock.clone(),
+                value: self.owner.clone(),
+                ttl: self.settings.lease,
+            };
+            match self.apply(locked).await {
                 Err(error) => return Next::Bypass(error),
                 Ok(true) => {
                     tracing::debug!("token lock acquired");
@@ -376,10 +377,12 @@ impl Fleet {
         let every = (self.settings.lease / 3).max(Duration::from_millis(10));
         loop {
             tokio::time::sleep(every).await;
-            let renewed =
-                self.store
-                    .extend_if(&keys.lock, self.owner.as_bytes(), self.settings.lease);
-            match self.bounded(renewed).await {
+            let renewed = Rule::ExtendIf {
+                key: keys.lock.clone(),
+                expected: self.owner.clone(),
+                ttl: self.settings.lease,
+            };
+            match self.apply(renewed).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!("the token lock was taken over while this process was fetching; another process may fetch too");
@@ -392,7 +395,7 @@ impl Fleet {
 
     /// The token in the store, if it is there, readable with our key, and still valid.
     async fn read(&self, keys: &Keys) -> Result<Option<Found>, StoreError> {
-        let Some(stored) = self.bounded(self.store.load(&keys.entry)).await? else {
+        let Some(stored) = self.load(&keys.entry).await? else {
             return Ok(None);
         };
         let Some(entry) = self.sealer.open::<SharedToken>(&keys.entry, &stored.value) else {
@@ -450,9 +453,8 @@ impl Fleet {
         self.last_extend
             .store(self.since_created(), Ordering::Relaxed);
         let saved = self
-            .store
-            .save_if(&keys.entry, sealed, ttl, &keys.lock, self.owner.as_bytes());
-        let saved = self.bounded(saved).await?;
+            .apply(self.save(keys, &keys.entry, sealed, ttl))
+            .await?;
         if !saved {
             tracing::warn!("the token lock was taken over before the token was stored; the new holder's token stands");
         }
@@ -471,20 +473,14 @@ impl Fleet {
         }
         // The failure marker holds why the fetch failed, sealed like a token.
         let sealed = self.sealer.seal(&keys.failed, &error.to_string())?;
-        let saved = self.store.save_if(
-            &keys.failed,
-            sealed,
-            pause,
-            &keys.lock,
-            self.owner.as_bytes(),
-        );
-        self.bounded(saved).await.map(drop)
+        let saved = self.save(keys, &keys.failed, sealed, pause);
+        self.apply(saved).await.map(drop)
     }
 
     /// Why a process failed to obtain a token moments ago, if one did, and how long its
     /// pause has left.
     async fn recent_failure(&self, keys: &Keys) -> Option<(String, Duration)> {
-        let stored = self.bounded(self.store.load(&keys.failed)).await.ok()??;
+        let stored = self.load(&keys.failed).await.ok()??;
         let cause = self.sealer.open::<String>(&keys.failed, &stored.value)?;
         Some((cause, stored.ttl.unwrap_or(Duration::ZERO)))
     }
@@ -496,7 +492,7 @@ impl Fleet {
         keys: &Keys,
         header: &HeaderValue,
     ) -> Result<Option<Vec<u8>>, StoreError> {
-        let stored = self.bounded(self.store.load(&keys.entry)).await?;
+        let stored = self.load(&keys.entry).await?;
         Ok(stored
             .map(|stored| stored.value)
             .filter(|sealed| self.holds(keys, sealed, header)))
@@ -517,6 +513,27 @@ impl Fleet {
                     .token_from_entry(&entry, Some(Duration::MAX), now, self.clock.wall())
             })
             .is_some_and(|(token, _)| token.header == header)
+    }
+
+    /// What `key` holds, read within the configured timeout.
+    async fn load(&self, key: &str) -> Result<Option<Stored>, StoreError> {
+        self.bounded(self.store.load(key)).await
+    }
+
+    /// Applies `rule` within the configured timeout.
+    async fn apply(&self, rule: Rule) -> Result<bool, StoreError> {
+        self.bounded(self.store.apply(rule)).await
+    }
+
+    /// Saves `value` at `key` for `ttl` if this process still holds the lock of `keys`.
+    fn save(&self, keys: &Keys, key: &str, value: Vec<u8>, ttl: Duration) -> Rule {
+        Rule::SaveIf {
+            key: key.to_owned(),
+            value,
+            ttl,
+            guard: keys.lock.clone(),
+            expected: self.owner.clone(),
+        }
     }
 
     /// Bounds a store call by the configured timeout.
@@ -605,9 +622,10 @@ impl TokenSource for Fleet {
         tokio::spawn(async move {
             let keys = this.keys();
             this.or_warn(async {
-                if let Some(sealed) = this.stored_as(&keys, &header).await? {
-                    this.bounded(this.store.extend_if(&keys.entry, &sealed, keep_alive.ttl))
-                        .await?;
+                if let Some(expected) = this.stored_as(&keys, &header).await? {
+                    let key = keys.entry.clone();
+                    let ttl = keep_alive.ttl;
+                    this.apply(Rule::ExtendIf { key, expected, ttl }).await?;
                 }
                 Ok(())
             })
@@ -624,9 +642,9 @@ impl TokenSource for Fleet {
     fn discard<'a>(&'a self, used: &'a HeaderValue) -> BoxFuture<'a, ()> {
         Box::pin(self.or_warn(async move {
             let keys = self.keys();
-            if let Some(sealed) = self.stored_as(&keys, used).await? {
-                self.bounded(self.store.remove_if(&keys.entry, &sealed))
-                    .await?;
+            if let Some(expected) = self.stored_as(&keys, used).await? {
+                let key = keys.entry.clone();
+                self.apply(Rule::RemoveIf { key, expected }).await?;
             }
             Ok(())
         }))
@@ -636,9 +654,10 @@ impl TokenSource for Fleet {
     fn clear_failure(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.or_warn(async {
             let keys = self.keys();
-            if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
-                let removed = self.store.remove_if(&keys.failed, &stored.value);
-                self.bounded(removed).await?;
+            if let Some(stored) = self.load(&keys.failed).await? {
+                let key = keys.failed.clone();
+                let expected = stored.value;
+                self.apply(Rule::RemoveIf { key, expected }).await?;
             }
             Ok(())
         }))
