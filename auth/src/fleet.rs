@@ -222,7 +222,7 @@ impl Fleet {
         // A stored token that is due for renewal but still valid is what the callers get if
         // the renewal fails, where the source allows serving it.
         let found = found.map(|found| Arc::new(found.token));
-        let fallback = found.clone().filter(|_| self.source.serves_stale());
+        let fallback = found.clone().filter(|_| !self.source.sessions());
         // Whatever the store holds is being replaced: the source may have to end it first
         // (a session must be destroyed before a new one is created).
         let replaced = found.or(previous);
@@ -285,8 +285,7 @@ impl Fleet {
     /// kept in use: each use keeps it alive.
     fn kept(&self, previous: &Option<Arc<Token>>) -> Option<Arc<Token>> {
         previous.clone().filter(|previous| {
-            !self.source.serves_stale()
-                && previous.freshness(self.clock.now()) != Freshness::Expired
+            self.source.sessions() && previous.freshness(self.clock.now()) != Freshness::Expired
         })
     }
 
@@ -320,7 +319,7 @@ impl Fleet {
             };
             // A process with nothing to serve takes a valid token due for renewal (where the
             // source allows serving it) rather than report another's failure or wait.
-            let serve_found = !has_previous && self.source.serves_stale();
+            let serve_found = !has_previous && !self.source.sessions();
             let locked = Rule::InsertIfAbsent {
                 key: keys.lock.clone(),
                 value: self.owner.clone(),
@@ -423,7 +422,7 @@ impl Fleet {
     /// only one of (a session) is ended in favour of the one the store now holds, so that the
     /// fleet does not keep two; other tokens are simply kept.
     async fn defer_to_fleet(&self, login: &Login, keys: &Keys, own: Arc<Token>) -> Arc<Token> {
-        if !self.source.one_per_user() {
+        if !self.source.sessions() {
             return own;
         }
         let stored = match self.read(keys).await {

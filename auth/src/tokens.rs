@@ -31,7 +31,7 @@ impl Tokens {
         clock: Arc<dyn Clock>,
     ) -> Self {
         Self {
-            cache: TokenCache::new(source.scheme().serves_stale(), cooldown, clock.clone()),
+            cache: TokenCache::new(!source.scheme().sessions(), cooldown, clock.clone()),
             source,
             login,
             clock,
@@ -113,7 +113,7 @@ impl Tokens {
         // Before the cache lets go of it, so that no fetch from now on takes it from a
         // shared store again.
         self.source.rejected(used);
-        let dropped = if self.source.scheme().one_per_user() {
+        let dropped = if self.source.scheme().sessions() {
             self.cache.retire_if(used)
         } else {
             self.cache.invalidate(used)

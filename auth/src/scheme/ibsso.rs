@@ -36,45 +36,6 @@ pub(crate) struct Ibsso {
 }
 
 impl Ibsso {
-    async fn create(
-        &self,
-        login: &Login,
-        replacing: Option<Arc<Token>>,
-    ) -> Result<Token, AuthError> {
-        if let Some(previous) = replacing {
-            // Ours may still be alive server-side (our expiry keeps a margin); a 401 means it
-            // was not.
-            if let Err(error) = destroy(login, previous.header.clone()).await {
-                tracing::warn!(error = %error, "could not destroy the previous session; logging in anyway");
-            }
-        }
-        let operation = &CREATE_SESSION;
-        let span = auth_span!("infobip_auth.session_create", operation, login.scheme);
-        let attempt = || async {
-            let sent_at = login.clock.now();
-            let mut body = CreateSessionRequest::new(
-                infobip_client::Secret::new(self.credentials.password().expose_secret().to_owned()),
-                self.credentials.username.clone(),
-            );
-            body.unsafe_ = self.unsafe_session.then_some(true);
-            let response = login
-                .call(operation, None, refused, |client| {
-                    Box::pin(async move { client.create_session().body(body).send().await })
-                })
-                .await?;
-            let token = response.into_inner().token;
-            Ok(Token::new(
-                SecretString::from(token.expose()),
-                server_token_header(operation, "token", PREFIX, token.expose())?,
-                sent_at,
-                self.lifetime(),
-            ))
-        };
-        retry::run(&login.retry, &login.clock, operation, false, attempt)
-            .instrument(span)
-            .await
-    }
-
     fn lifetime(&self) -> Lifetime {
         Lifetime::Idle {
             idle: self.idle,
@@ -133,10 +94,6 @@ impl TokenScheme for Ibsso {
         "ibsso"
     }
 
-    fn user(&self) -> &str {
-        &self.credentials.username
-    }
-
     fn login_operation(&self) -> &'static Operation {
         &CREATE_SESSION
     }
@@ -145,22 +102,49 @@ impl TokenScheme for Ibsso {
         Some(&DESTROY_SESSION)
     }
 
-    fn serves_stale(&self) -> bool {
-        // A renewal destroys the session first: serving it meanwhile would send a dead token.
-        false
-    }
-
-    fn one_per_user(&self) -> bool {
-        true
-    }
-
     fn fetch<'a>(
         &'a self,
         login: &'a Login,
         replacing: Option<Arc<Token>>,
         _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
-        Box::pin(async move { self.create(login, replacing).await.map(Arc::new) })
+        Box::pin(async move {
+            if let Some(previous) = replacing {
+                // Ours may still be alive server-side (our expiry keeps a margin); a 401 means it
+                // was not.
+                if let Err(error) = destroy(login, previous.header.clone()).await {
+                    tracing::warn!(error = %error, "could not destroy the previous session; logging in anyway");
+                }
+            }
+            let operation = &CREATE_SESSION;
+            let span = auth_span!("infobip_auth.session_create", operation, login.scheme);
+            let attempt = || async {
+                let sent_at = login.clock.now();
+                let mut body = CreateSessionRequest::new(
+                    infobip_client::Secret::new(
+                        self.credentials.password().expose_secret().to_owned(),
+                    ),
+                    self.credentials.username.clone(),
+                );
+                body.unsafe_ = self.unsafe_session.then_some(true);
+                let response = login
+                    .call(operation, None, refused, |client| {
+                        Box::pin(async move { client.create_session().body(body).send().await })
+                    })
+                    .await?;
+                let token = response.into_inner().token;
+                Ok(Token::new(
+                    SecretString::from(token.expose()),
+                    server_token_header(operation, "token", PREFIX, token.expose())?,
+                    sent_at,
+                    self.lifetime(),
+                ))
+            };
+            retry::run(&login.retry, &login.clock, operation, false, attempt)
+                .instrument(span)
+                .await
+                .map(Arc::new)
+        })
     }
 
     fn end<'a>(

@@ -12,7 +12,7 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{KeepAlive, Pause, SharedToken, TokenScheme, UserCredentials};
+use super::{Pause, SharedToken, TokenScheme, UserCredentials};
 use crate::clock::{epoch_millis, later, millis};
 use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
@@ -25,54 +25,6 @@ pub(crate) struct OAuth2 {
     pub(crate) credentials: UserCredentials,
     /// Replaces the default renewal margin.
     pub(crate) margin: Option<Duration>,
-}
-
-impl OAuth2 {
-    async fn create(&self, login: &Login) -> Result<Token, AuthError> {
-        let operation = &CREATE_OAUTH2_TOKEN;
-        let span = auth_span!("infobip_auth.token_fetch", operation, login.scheme);
-        let attempt = || async {
-            // Read before sending, so that network time shortens the token's life rather
-            // than lengthening it.
-            let sent_at = login.clock.now();
-            let body = CreateOAuth2TokenRequest::new(
-                self.credentials.username.clone(),
-                infobip_client::Secret::new(self.credentials.password().expose_secret().to_owned()),
-                GrantType::ClientCredentials,
-            );
-            let response = login
-                .call(operation, None, bad_request, |client| {
-                    Box::pin(async move { client.create_oauth2_token().body(body).send().await })
-                })
-                .await?;
-            let token = response.into_inner();
-            let lifetime = match u64::try_from(token.expires_in) {
-                Ok(secs) if secs > 0 => {
-                    let life = Duration::from_secs(secs);
-                    Lifetime::Fixed {
-                        refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
-                        expires_at: later(sent_at, life),
-                    }
-                }
-                // 0 or less: usable by the callers waiting for this fetch, cached for nobody.
-                _ => Lifetime::Fixed {
-                    refresh_at: sent_at,
-                    expires_at: sent_at,
-                },
-            };
-            let secret = token.access_token.expose();
-            Ok(Token::new(
-                SecretString::from(secret),
-                server_token_header(operation, "access_token", PREFIX, secret)?,
-                sent_at,
-                lifetime,
-            ))
-        };
-        // A second token is harmless: a request the server may have acted on is resent.
-        retry::run(&login.retry, &login.clock, operation, true, attempt)
-            .instrument(span)
-            .await
-    }
 }
 
 /// A 4xx other than 401 from the token endpoint: the request was refused as made.
@@ -89,24 +41,8 @@ impl TokenScheme for OAuth2 {
         "oauth2"
     }
 
-    fn user(&self) -> &str {
-        &self.credentials.username
-    }
-
     fn login_operation(&self) -> &'static Operation {
         &CREATE_OAUTH2_TOKEN
-    }
-
-    fn end_operation(&self) -> Option<&'static Operation> {
-        None
-    }
-
-    fn serves_stale(&self) -> bool {
-        true
-    }
-
-    fn one_per_user(&self) -> bool {
-        false
     }
 
     fn fetch<'a>(
@@ -115,16 +51,56 @@ impl TokenScheme for OAuth2 {
         _replacing: Option<Arc<Token>>,
         _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
-        Box::pin(async move { self.create(login).await.map(Arc::new) })
-    }
-
-    fn end<'a>(
-        &'a self,
-        _login: &'a Login,
-        _token: &'a Token,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
-        // Infobip has no revocation for these tokens; they expire.
-        Box::pin(std::future::ready(Ok(())))
+        Box::pin(async move {
+            let operation = &CREATE_OAUTH2_TOKEN;
+            let span = auth_span!("infobip_auth.token_fetch", operation, login.scheme);
+            let attempt = || async {
+                // Read before sending, so that network time shortens the token's life rather
+                // than lengthening it.
+                let sent_at = login.clock.now();
+                let body = CreateOAuth2TokenRequest::new(
+                    self.credentials.username.clone(),
+                    infobip_client::Secret::new(
+                        self.credentials.password().expose_secret().to_owned(),
+                    ),
+                    GrantType::ClientCredentials,
+                );
+                let response = login
+                    .call(operation, None, bad_request, |client| {
+                        Box::pin(
+                            async move { client.create_oauth2_token().body(body).send().await },
+                        )
+                    })
+                    .await?;
+                let token = response.into_inner();
+                let lifetime = match u64::try_from(token.expires_in) {
+                    Ok(secs) if secs > 0 => {
+                        let life = Duration::from_secs(secs);
+                        Lifetime::Fixed {
+                            refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
+                            expires_at: later(sent_at, life),
+                        }
+                    }
+                    // 0 or less: usable by the callers waiting for this fetch, cached for nobody.
+                    _ => Lifetime::Fixed {
+                        refresh_at: sent_at,
+                        expires_at: sent_at,
+                    },
+                };
+                let secret = token.access_token.expose();
+                Ok(Token::new(
+                    SecretString::from(secret),
+                    server_token_header(operation, "access_token", PREFIX, secret)?,
+                    sent_at,
+                    lifetime,
+                ))
+            };
+            // A second token is harmless: a request the server may have acted on is resent.
+            retry::run(&login.retry, &login.clock, operation, true, attempt)
+                .instrument(span)
+                .await
+                .map(Arc::new)
+        })
     }
 
     fn entry_for(
@@ -182,9 +158,5 @@ impl TokenScheme for OAuth2 {
 
     fn credentials(&self) -> &UserCredentials {
         &self.credentials
-    }
-
-    fn keep_alive(&self) -> Option<KeepAlive> {
-        None
     }
 }
