@@ -21,7 +21,7 @@ use crate::clock::{millis, Clock};
 use crate::error::AuthError;
 use crate::login::Login;
 use crate::scheme::{Pause, SharedToken, TokenScheme, TokenSource};
-use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
+use crate::store::sealing::{EncryptionKey, Fingerprints};
 use crate::store::{Rule, StoreError, Stored, TokenStore};
 use crate::token::{Freshness, Token};
 
@@ -45,7 +45,8 @@ pub(crate) struct Fleet {
     /// Itself, for the background work a use starts.
     me: Weak<Fleet>,
     store: Arc<dyn TokenStore>,
-    sealer: Sealer,
+    /// Seals what the store keeps.
+    key: EncryptionKey,
     fingerprints: Fingerprints,
     base_url: String,
     source: Arc<dyn TokenScheme>,
@@ -143,7 +144,7 @@ impl Fleet {
         Arc::new_cyclic(|me| Self {
             me: me.clone(),
             store,
-            sealer: Sealer::new(encryption),
+            key: encryption.clone(),
             fingerprints,
             base_url: base_url.to_owned(),
             keys: Mutex::new(Arc::new(keys)),
@@ -397,7 +398,7 @@ impl Fleet {
         let Some(stored) = self.load(&keys.entry).await? else {
             return Ok(None);
         };
-        let Some(entry) = self.sealer.open::<SharedToken>(&keys.entry, &stored.value) else {
+        let Some(entry) = self.key.open::<SharedToken>(&keys.entry, &stored.value) else {
             self.warn(&StoreError::new(
                 "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
             ));
@@ -448,7 +449,7 @@ impl Fleet {
         else {
             return Ok(true);
         };
-        let sealed = self.sealer.seal(&keys.entry, &entry)?;
+        let sealed = self.key.seal(&keys.entry, &entry)?;
         self.last_extend
             .store(self.since_created(), Ordering::Relaxed);
         let saved = self
@@ -471,7 +472,7 @@ impl Fleet {
             return Ok(());
         }
         // The failure marker holds why the fetch failed, sealed like a token.
-        let sealed = self.sealer.seal(&keys.failed, &error.to_string())?;
+        let sealed = self.key.seal(&keys.failed, &error.to_string())?;
         let saved = self.save(keys, &keys.failed, sealed, pause);
         self.apply(saved).await.map(drop)
     }
@@ -480,7 +481,7 @@ impl Fleet {
     /// pause has left.
     async fn recent_failure(&self, keys: &Keys) -> Option<(String, Duration)> {
         let stored = self.load(&keys.failed).await.ok()??;
-        let cause = self.sealer.open::<String>(&keys.failed, &stored.value)?;
+        let cause = self.key.open::<String>(&keys.failed, &stored.value)?;
         Some((cause, stored.ttl.unwrap_or(Duration::ZERO)))
     }
 
@@ -504,7 +505,7 @@ impl Fleet {
     /// Whether `sealed` holds the token sent as `header`.
     fn holds(&self, keys: &Keys, sealed: &[u8], header: &HeaderValue) -> bool {
         let now = self.clock.now();
-        self.sealer
+        self.key
             .open::<SharedToken>(&keys.entry, sealed)
             .and_then(|entry| {
                 // Any TTL: only the token matters here.
