@@ -478,7 +478,9 @@ impl Fleet {
     }
 
     /// Why a process failed to obtain a token moments ago, if one did, and how long its
-    /// pause has left.
+    /// pause has left. A marker this build cannot read (written by an earlier build in
+    /// another form, under another encryption key, or damaged) counts as none: the logins it
+    /// would pause go ahead, and the next failure replaces it.
     async fn recent_failure(&self, keys: &Keys) -> Option<(String, Duration)> {
         let stored = self.load(&keys.failed).await.ok()??;
         let cause = self.key.open::<String>(&keys.failed, &stored.value)?;
@@ -825,5 +827,45 @@ mod tests {
                 .unwrap()
         );
         assert_ne!(fleet.store_key().unwrap(), before.entry);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_failure_marker_neither_pauses_logins_nor_panics() {
+        let hour = Duration::from_secs(3600);
+        let marked = |marker: Vec<u8>| async move {
+            let fleet = fleet("alice", "password-1", [1; 32]);
+            let keys = fleet.keys();
+            let (key, value, ttl) = (keys.failed.clone(), marker, hour);
+            let rule = Rule::InsertIfAbsent { key, value, ttl };
+            assert!(fleet.store.apply(rule).await.unwrap());
+            let turn = fleet.wait_for_turn(&keys, false).await;
+            (fleet, turn)
+        };
+        let keys = fleet("alice", "password-1", [1; 32]).keys();
+        let earlier_form = serde_json::json!({ "cause": "bad credentials" });
+        for marker in [
+            // The form earlier builds wrote under the same key and format byte.
+            EncryptionKey::from_bytes([1; 32])
+                .seal(&keys.failed, &earlier_form)
+                .unwrap(),
+            EncryptionKey::from_bytes([2; 32])
+                .seal(&keys.failed, &"bad credentials")
+                .unwrap(),
+            b"\x01 not sealed".to_vec(),
+            Vec::new(),
+        ] {
+            let (fleet, turn) = marked(marker).await;
+            // This process holds the lock and logs in, at once.
+            assert!(matches!(turn, Next::Hold(None)));
+            fleet.unlock(&fleet.keys()).await.unwrap();
+        }
+        let readable = EncryptionKey::from_bytes([1; 32]).seal(&keys.failed, &"bad credentials");
+        match marked(readable.unwrap()).await.1 {
+            Next::FailedElsewhere(cause, left) => {
+                assert_eq!(cause, "bad credentials");
+                assert!(left <= hour, "{left:?}");
+            }
+            _ => panic!("a readable marker pauses logins"),
+        }
     }
 }
