@@ -730,16 +730,12 @@ impl infobip_auth::store::TokenStore for Flaky {
     ) -> infobip_client::BoxFuture<'_, Result<bool, infobip_auth::store::StoreError>> {
         use infobip_auth::store::Rule;
         use std::sync::atomic::Ordering::SeqCst;
-        match &rule {
-            Rule::ExtendIf { key, .. } if key.ends_with(":lock") => {
-                if self.refuse_renewals.load(SeqCst) {
-                    return Box::pin(async { Ok(false) });
-                }
-            }
-            Rule::ExtendIf { .. } => {
-                self.extends.fetch_add(1, SeqCst);
-            }
-            _ => {}
+        let lock_renewal = matches!(&rule, Rule::ExtendIf { key, .. } if key.ends_with(":lock"));
+        if lock_renewal && self.refuse_renewals.load(SeqCst) {
+            return Box::pin(async { Ok(false) });
+        }
+        if !lock_renewal && matches!(rule, Rule::ExtendIf { .. }) {
+            self.extends.fetch_add(1, SeqCst);
         }
         let locking = matches!(rule, Rule::InsertIfAbsent { .. });
         self.guarded(|| {
