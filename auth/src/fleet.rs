@@ -8,6 +8,7 @@
 //! that a process with another secret (a wrong, revoked or newer password) shares nothing
 //! with it: neither its token nor its failures. The names follow the secret when it changes.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -113,17 +114,13 @@ struct Warnings {
     suppressed: u64,
 }
 
-/// A usable token read from the store.
-struct Found {
-    token: Token,
-    fresh: bool,
-}
+/// A usable token read from the store, and whether it is fresh.
+type Found = (Token, bool);
 
 /// What a store read or write came to, for the caller's control flow.
 enum Next {
     Done(Token),
     Hold(Option<Found>),
-    Bypass(StoreError),
     /// Another process failed moments ago; its failure stands for this one too, for what is
     /// left of its pause.
     FailedElsewhere(String, Duration),
@@ -201,39 +198,35 @@ impl Fleet {
         let keys = &*keys;
         let next = self.wait_for_turn(keys, previous_valid).await;
         let found = match next {
-            Next::Done(token) => return Ok(Arc::new(token)),
+            Ok(Next::Done(token)) => return Ok(Arc::new(token)),
             // A token source that serves stale tokens has them served by the cache, which
             // also starts its cooldown on this error.
-            Next::FailedElsewhere(cause, retry_in) => {
+            Ok(Next::FailedElsewhere(cause, retry_in)) => {
                 return self.kept(&previous).ok_or(AuthError::FailedElsewhere {
                     operation: self.source.login_operation(),
                     cause,
                     retry_in,
                 })
             }
-            Next::Bypass(error) => {
+            Err(error) => {
                 self.warn(&error);
                 return match self.kept(&previous) {
                     Some(token) => Ok(token),
                     None => fetch(previous).await,
                 };
             }
-            Next::Hold(found) => found,
+            Ok(Next::Hold(found)) => found,
         };
         // A stored token that is due for renewal but still valid is what the callers get if
         // the renewal fails, where the source allows serving it.
-        let found = found.map(|found| Arc::new(found.token));
+        let found = found.map(|(token, _)| Arc::new(token));
         let fallback = found.clone().filter(|_| !self.source.sessions());
         // Whatever the store holds is being replaced: the source may have to end it first
         // (a session must be destroyed before a new one is created).
         let replaced = found.or(previous);
-        let result = {
-            let fetch = std::pin::pin!(fetch(replaced));
-            let renew = std::pin::pin!(self.keep_lock(keys));
-            match futures_util::future::select(fetch, renew).await {
-                futures_util::future::Either::Left((result, _)) => result,
-                futures_util::future::Either::Right(((), fetch)) => fetch.await,
-            }
+        let result = tokio::select! {
+            result = fetch(replaced) => result,
+            never = self.keep_lock(keys) => match never {},
         };
         if let Ok(token) = &result {
             // Issued (again) by Infobip: no longer one to shun, even if it was refused before
@@ -296,25 +289,21 @@ impl Fleet {
         self.apply(Rule::RemoveIf { key, expected }).await.map(drop)
     }
 
-    /// Waits until the store has a fresh token, this process holds the lock, or the store
-    /// must be bypassed. `has_previous`: this process already has a token to serve while it
+    /// Waits until the store has a fresh token or this process holds the lock; an error when
+    /// the store must be bypassed. `has_previous`: this process already has a token to serve while it
     /// waits (stale tokens are served by its own cache).
-    async fn wait_for_turn(&self, keys: &Keys, has_previous: bool) -> Next {
+    async fn wait_for_turn(&self, keys: &Keys, has_previous: bool) -> Result<Next, StoreError> {
         let started = Instant::now();
         let mut waited = false;
         loop {
-            let found = match self.read(keys).await {
-                Ok(found) => found,
-                Err(error) => return Next::Bypass(error),
-            };
-            let found = match found {
-                Some(found) if found.fresh => {
+            let found = match self.read(keys).await? {
+                Some((token, true)) => {
                     if waited {
                         tracing::debug!(
                             "token taken from the store after another process fetched it"
                         );
                     }
-                    return Next::Done(found.token);
+                    return Ok(Next::Done(token));
                 }
                 found => found,
             };
@@ -326,54 +315,49 @@ impl Fleet {
                 value: self.owner.clone(),
                 ttl: self.settings.lease,
             };
-            match self.apply(locked).await {
-                Err(error) => return Next::Bypass(error),
-                Ok(true) => {
-                    tracing::debug!("token lock acquired");
-                    if let Some((cause, left)) = self.recent_failure(keys).await {
+            if self.apply(locked).await? {
+                tracing::debug!("token lock acquired");
+                if let Some((cause, left)) = self.recent_failure(keys).await {
+                    let _ = self.unlock(keys).await;
+                    return Ok(match found {
+                        Some((token, _)) if serve_found => Next::Done(token),
+                        _ => Next::FailedElsewhere(cause, left),
+                    });
+                }
+                // The previous holder may have stored a token between our read and our
+                // lock: look once more before asking Infobip.
+                return Ok(match self.read(keys).await {
+                    Ok(Some((token, true))) => {
                         let _ = self.unlock(keys).await;
-                        return match found {
-                            Some(found) if serve_found => Next::Done(found.token),
-                            _ => Next::FailedElsewhere(cause, left),
-                        };
+                        Next::Done(token)
                     }
-                    // The previous holder may have stored a token between our read and our
-                    // lock: look once more before asking Infobip.
-                    return match self.read(keys).await {
-                        Ok(Some(found)) if found.fresh => {
-                            let _ = self.unlock(keys).await;
-                            Next::Done(found.token)
-                        }
-                        Ok(found) => Next::Hold(found),
-                        // We hold the lock: keep it, fetch, and try to store the result,
-                        // rather than leave the lock to lapse while the others wait.
-                        Err(error) => {
-                            self.warn(&error);
-                            Next::Hold(None)
-                        }
-                    };
-                }
-                Ok(false) => {
-                    if let (true, Some(found)) = (serve_found, found) {
-                        return Next::Done(found.token);
+                    Ok(found) => Next::Hold(found),
+                    // We hold the lock: keep it, fetch, and try to store the result,
+                    // rather than leave the lock to lapse while the others wait.
+                    Err(error) => {
+                        self.warn(&error);
+                        Next::Hold(None)
                     }
-                    if started.elapsed() >= self.settings.max_wait {
-                        return Next::Bypass(StoreError::new(format!(
-                            "another process has held the token lock for over {:?} without storing a token",
-                            self.settings.max_wait
-                        )));
-                    }
-                    waited = true;
-                    // Real time, not the injectable clock: this waits for other processes.
-                    let poll = Duration::from_millis(25 + fastrand::u64(0..50));
-                    tokio::time::sleep(poll).await;
-                }
+                });
             }
+            if let (true, Some((token, _))) = (serve_found, found) {
+                return Ok(Next::Done(token));
+            }
+            if started.elapsed() >= self.settings.max_wait {
+                return Err(StoreError::new(format!(
+                    "another process has held the token lock for over {:?} without storing a token",
+                    self.settings.max_wait
+                )));
+            }
+            waited = true;
+            // Real time, not the injectable clock: this waits for other processes.
+            let poll = Duration::from_millis(25 + fastrand::u64(0..50));
+            tokio::time::sleep(poll).await;
         }
     }
 
-    /// Renews the lock's lease while a fetch runs; returns if the lock was lost.
-    async fn keep_lock(&self, keys: &Keys) {
+    /// Renews the lock's lease while a fetch runs, until the lock is lost.
+    async fn keep_lock(&self, keys: &Keys) -> Infallible {
         let every = (self.settings.lease / 3).max(Duration::from_millis(10));
         loop {
             tokio::time::sleep(every).await;
@@ -404,19 +388,10 @@ impl Fleet {
             ));
             return Ok(None);
         };
-        let now = self.clock.now();
-        let Some((token, fresh)) =
-            self.source
-                .token_from_entry(&entry, stored.ttl, now, self.clock.wall())
-        else {
-            return Ok(None);
-        };
+        let (now, wall) = (self.clock.now(), self.clock.wall());
+        let found = self.source.token_from_entry(&entry, stored.ttl, now, wall);
         let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
-        if rejected.as_ref() == Some(&token.header) {
-            return Ok(None);
-        }
-        drop(rejected);
-        Ok(Some(Found { token, fresh }))
+        Ok(found.filter(|(token, _)| rejected.as_ref() != Some(&token.header)))
     }
 
     /// After the lock was taken over during this process's fetch: a token the user may hold
@@ -427,7 +402,7 @@ impl Fleet {
             return own;
         }
         let stored = match self.read(keys).await {
-            Ok(Some(found)) if found.token.header != own.header => Arc::new(found.token),
+            Ok(Some((token, _))) if token.header != own.header => Arc::new(token),
             // Nothing stored yet (the new holder is still fetching) or the store failed:
             // this process keeps its own, as it would without a store.
             _ => return own,
@@ -443,10 +418,7 @@ impl Fleet {
 
     /// Stores a token this process just obtained; `false` if the lock was taken over first.
     async fn write(&self, keys: &Keys, token: &Token) -> Result<bool, StoreError> {
-        let Some((entry, ttl)) = self
-            .source
-            .entry_for(token, self.clock.now(), self.clock.wall())
-        else {
+        let Some((entry, ttl)) = SharedToken::of(token, self.clock.now(), self.clock.wall()) else {
             return Ok(true);
         };
         let sealed = self.key.seal(&keys.entry, &entry)?;
@@ -487,34 +459,33 @@ impl Fleet {
         Some((cause, stored.ttl.unwrap_or(Duration::ZERO)))
     }
 
-    /// The stored value, if it holds the token sent as `header` (what a compare-and-delete
-    /// or compare-and-extend must name).
-    async fn stored_as(
-        &self,
-        keys: &Keys,
-        header: &HeaderValue,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let stored = self.load(&keys.entry).await?;
-        Ok(stored
-            .map(|stored| stored.value)
-            .filter(|sealed| self.holds(keys, sealed, header)))
+    /// Applies the rule `act` makes of the entry's key and stored value, if the entry holds
+    /// the token sent as `header` (what a compare-and-delete or compare-and-extend must name).
+    async fn if_stored(&self, header: &HeaderValue, act: impl FnOnce(String, Vec<u8>) -> Rule) {
+        let keys = self.keys();
+        let (now, wall) = (self.clock.now(), self.clock.wall());
+        let holds = |sealed: &Vec<u8>| {
+            let entry = self.key.open::<SharedToken>(&keys.entry, sealed);
+            // Any TTL: only the token matters here.
+            entry
+                .and_then(|entry| {
+                    self.source
+                        .token_from_entry(&entry, Some(Duration::MAX), now, wall)
+                })
+                .is_some_and(|(token, _)| token.header == header)
+        };
+        self.or_warn(async {
+            let stored = self.load(&keys.entry).await?.map(|stored| stored.value);
+            if let Some(expected) = stored.filter(holds) {
+                self.apply(act(keys.entry.clone(), expected)).await?;
+            }
+            Ok(())
+        })
+        .await;
     }
 
     fn since_created(&self) -> u64 {
         millis(self.created.elapsed()).min(u64::MAX - 1)
-    }
-
-    /// Whether `sealed` holds the token sent as `header`.
-    fn holds(&self, keys: &Keys, sealed: &[u8], header: &HeaderValue) -> bool {
-        let now = self.clock.now();
-        self.key
-            .open::<SharedToken>(&keys.entry, sealed)
-            .and_then(|entry| {
-                // Any TTL: only the token matters here.
-                self.source
-                    .token_from_entry(&entry, Some(Duration::MAX), now, self.clock.wall())
-            })
-            .is_some_and(|(token, _)| token.header == header)
     }
 
     /// What `key` holds, read within the configured timeout.
@@ -622,16 +593,9 @@ impl TokenSource for Fleet {
         };
         let header = header.clone();
         tokio::spawn(async move {
-            let keys = this.keys();
-            this.or_warn(async {
-                if let Some(expected) = this.stored_as(&keys, &header).await? {
-                    let key = keys.entry.clone();
-                    let ttl = keep_alive.ttl;
-                    this.apply(Rule::ExtendIf { key, expected, ttl }).await?;
-                }
-                Ok(())
-            })
-            .await;
+            let ttl = keep_alive.ttl;
+            let extend = |key, expected| Rule::ExtendIf { key, expected, ttl };
+            this.if_stored(&header, extend).await;
         });
     }
 
@@ -642,14 +606,7 @@ impl TokenSource for Fleet {
     /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
     /// it was logged out), so that no other process picks it up.
     fn discard<'a>(&'a self, used: &'a HeaderValue) -> BoxFuture<'a, ()> {
-        Box::pin(self.or_warn(async move {
-            let keys = self.keys();
-            if let Some(expected) = self.stored_as(&keys, used).await? {
-                let key = keys.entry.clone();
-                self.apply(Rule::RemoveIf { key, expected }).await?;
-            }
-            Ok(())
-        }))
+        Box::pin(self.if_stored(used, |key, expected| Rule::RemoveIf { key, expected }))
     }
 
     /// Removes the shared failure, so that the fleet logs in again at once.
@@ -673,7 +630,7 @@ impl TokenSource for Fleet {
                 .await
                 .map_err(|error| self.warn(&error))
                 .ok()?
-                .map(|found| found.token)
+                .map(|(token, _)| token)
         })
     }
 }
@@ -856,12 +813,12 @@ mod tests {
         ] {
             let (fleet, turn) = marked(marker).await;
             // This process holds the lock and logs in, at once.
-            assert!(matches!(turn, Next::Hold(None)));
+            assert!(matches!(turn, Ok(Next::Hold(None))));
             fleet.unlock(&fleet.keys()).await.unwrap();
         }
         let readable = EncryptionKey::from_bytes([1; 32]).seal(&keys.failed, &"bad credentials");
         match marked(readable.unwrap()).await.1 {
-            Next::FailedElsewhere(cause, left) => {
+            Ok(Next::FailedElsewhere(cause, left)) => {
                 assert_eq!(cause, "bad credentials");
                 assert!(left <= hour, "{left:?}");
             }

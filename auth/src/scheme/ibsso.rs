@@ -56,37 +56,28 @@ pub(crate) async fn destroy(login: &Login, header: HeaderValue) -> Result<(), Au
     let operation = &DESTROY_SESSION;
     let span = auth_span!("infobip_auth.session_destroy", operation, login.scheme);
     let started = std::time::Instant::now();
-    async {
-        let result = login
-            .call(operation, Some(header), refused, |client| {
-                Box::pin(async move { client.destroy_session().send().await })
-            })
-            .await;
-        let outcome = match result {
-            Ok(_) => Ok("destroyed"),
-            Err(Failure::Final(AuthError::BadCredentials { .. })) => Ok("already ended"),
-            Err(Failure::Final(error)) => Err(AuthError::Logout {
-                cause: Cause::Other(error.to_string()),
-            }),
-            Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
-        };
-        let span = tracing::Span::current();
-        span.record("duration_ms", crate::clock::millis(started.elapsed()));
-        span.record("attempts", 1);
-        match &outcome {
-            Ok(what) => {
-                span.record("outcome", *what);
-                tracing::info!(outcome = *what, "session ended");
-            }
-            Err(error) => {
-                span.record("outcome", "error");
-                tracing::warn!(error = %error, "session destroy failed");
-            }
-        }
-        outcome.map(|_| ())
+    let result = login
+        .call(operation, Some(header), refused, |client| {
+            Box::pin(async move { client.destroy_session().send().await })
+        })
+        .instrument(span.clone())
+        .await;
+    let outcome = match result {
+        Ok(_) => Ok("destroyed"),
+        Err(Failure::Final(AuthError::BadCredentials { .. })) => Ok("already ended"),
+        Err(Failure::Final(error)) => Err(AuthError::Logout {
+            cause: Cause::Other(error.to_string()),
+        }),
+        Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
+    };
+    span.record("duration_ms", crate::clock::millis(started.elapsed()));
+    span.record("attempts", 1);
+    span.record("outcome", outcome.as_ref().map_or("error", |what| *what));
+    match &outcome {
+        Ok(what) => tracing::info!(parent: &span, outcome = *what, "session ended"),
+        Err(error) => tracing::warn!(parent: &span, error = %error, "session destroy failed"),
     }
-    .instrument(span)
-    .await
+    outcome.map(|_| ())
 }
 
 impl TokenScheme for Ibsso {
@@ -153,17 +144,6 @@ impl TokenScheme for Ibsso {
         token: &'a Token,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(destroy(login, token.header.clone()))
-    }
-
-    fn entry_for(
-        &self,
-        token: &Token,
-        _now: Instant,
-        _wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)> {
-        // The store's expiry is the session's idle clock, restarted by every user.
-        let entry = SharedToken::of(token, None, None);
-        Some((entry, self.idle))
     }
 
     fn token_from_entry(

@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use crate::clock::{epoch_millis, millis};
 use crate::error::{AuthError, ConfigError};
 use crate::login::Login;
 use crate::token::{Lifetime, Token};
@@ -73,15 +74,6 @@ pub(crate) trait TokenScheme: TokenSource {
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(std::future::ready(Ok(())))
     }
-
-    /// What a shared store keeps for `token`, and for how long; `None` if it must not be
-    /// shared (it has no life left).
-    fn entry_for(
-        &self,
-        token: &Token,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)>;
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
@@ -180,13 +172,35 @@ pub(crate) struct SharedToken {
 }
 
 impl SharedToken {
-    /// What a store keeps for `token`, with the expiry of a fixed-life one.
-    fn of(token: &Token, refresh_at_ms: Option<u64>, expires_at_ms: Option<u64>) -> Self {
-        Self {
-            token: token.secret.expose_secret().to_owned(),
+    /// What a shared store keeps for `token`, and for how long; `None` if it must not be
+    /// shared (it has no life left).
+    pub(crate) fn of(token: &Token, now: Instant, wall: SystemTime) -> Option<(Self, Duration)> {
+        let (refresh_at_ms, expires_at_ms, ttl) = match &token.lifetime {
+            Lifetime::Fixed {
+                refresh_at,
+                expires_at,
+            } => {
+                let left = expires_at.saturating_duration_since(now);
+                if left.is_zero() {
+                    // `expires_in` of 0 or less: for the callers that waited, for nobody else.
+                    return None;
+                }
+                // Another process's `Instant`s mean nothing: times travel as wall-clock time.
+                let wall = epoch_millis(wall);
+                let at =
+                    |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
+                (Some(at(refresh_at)), Some(at(expires_at)), left)
+            }
+            // The store's expiry is the session's idle clock, restarted by every user.
+            Lifetime::Idle { idle, .. } => (None, None, *idle),
+        };
+        let token = token.secret.expose_secret().to_owned();
+        let entry = Self {
+            token,
             refresh_at_ms,
             expires_at_ms,
-        }
+        };
+        Some((entry, ttl))
     }
 
     /// The token the entry holds, sent as `<prefix> <token>`; `None` if it cannot be sent.

@@ -73,19 +73,12 @@ impl TokenScheme for OAuth2 {
                     })
                     .await?;
                 let token = response.into_inner();
-                let lifetime = match u64::try_from(token.expires_in) {
-                    Ok(secs) if secs > 0 => {
-                        let life = Duration::from_secs(secs);
-                        Lifetime::Fixed {
-                            refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
-                            expires_at: later(sent_at, life),
-                        }
-                    }
-                    // 0 or less: usable by the callers waiting for this fetch, cached for nobody.
-                    _ => Lifetime::Fixed {
-                        refresh_at: sent_at,
-                        expires_at: sent_at,
-                    },
+                // 0 or less reads as 0: usable by the callers waiting for this fetch, cached
+                // for nobody.
+                let life = Duration::from_secs(u64::try_from(token.expires_in).unwrap_or(0));
+                let lifetime = Lifetime::Fixed {
+                    refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
+                    expires_at: later(sent_at, life),
                 };
                 let secret = token.access_token.expose();
                 Ok(Token::new(
@@ -103,31 +96,6 @@ impl TokenScheme for OAuth2 {
         })
     }
 
-    fn entry_for(
-        &self,
-        token: &Token,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)> {
-        let Lifetime::Fixed {
-            refresh_at,
-            expires_at,
-        } = &token.lifetime
-        else {
-            return None;
-        };
-        let left = expires_at.saturating_duration_since(now);
-        if left.is_zero() {
-            // `expires_in` of 0 or less: for the callers that waited, for nobody else.
-            return None;
-        }
-        // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
-        let wall = epoch_millis(wall);
-        let at = |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
-        let entry = SharedToken::of(token, Some(at(refresh_at)), Some(at(expires_at)));
-        Some((entry, left))
-    }
-
     fn token_from_entry(
         &self,
         entry: &SharedToken,
@@ -136,13 +104,11 @@ impl TokenScheme for OAuth2 {
         wall: SystemTime,
     ) -> Option<(Token, bool)> {
         let (refresh_at, expires_at) = (entry.refresh_at_ms?, entry.expires_at_ms?);
-        let wall = epoch_millis(wall);
-        let mut left = expires_at.saturating_sub(wall);
         // The store's own expiry bounds it too: one clock for the fleet, whatever the hosts'
         // wall clocks say.
-        if let Some(ttl) = ttl {
-            left = left.min(millis(ttl));
-        }
+        let left = expires_at
+            .saturating_sub(epoch_millis(wall))
+            .min(ttl.map_or(u64::MAX, millis));
         if left == 0 {
             return None;
         }
