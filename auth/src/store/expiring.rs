@@ -80,32 +80,32 @@ impl<T: Moment> ExpiringMap<T> {
     pub fn apply(&mut self, rule: Rule, now: T) -> bool {
         let holds =
             |key: &str, expected: &[u8]| self.live(key, now).is_some_and(|e| e.value == expected);
-        let acts = match &rule {
-            Rule::InsertIfAbsent { key, .. } => self.live(key, now).is_none(),
+        // The key, and what it is to hold from now on (nothing: removed).
+        let (key, kept) = match rule {
+            Rule::InsertIfAbsent { key, value, ttl } if self.live(&key, now).is_none() => {
+                (key, Some((value, ttl)))
+            }
             Rule::SaveIf {
-                guard, expected, ..
-            } => holds(guard, expected),
-            Rule::RemoveIf { key, expected } | Rule::ExtendIf { key, expected, .. } => {
-                holds(key, expected)
-            }
-        };
-        if !acts {
-            return false;
-        }
-        let (key, value, ttl) = match rule {
-            Rule::RemoveIf { key, .. } => {
-                self.entries.remove(&key);
-                return true;
-            }
-            Rule::InsertIfAbsent { key, value, ttl }
-            | Rule::SaveIf {
-                key, value, ttl, ..
-            } => (key, value, ttl),
+                key,
+                value,
+                ttl,
+                guard,
+                expected,
+            } if holds(&guard, &expected) => (key, Some((value, ttl))),
+            Rule::RemoveIf { key, expected } if holds(&key, &expected) => (key, None),
             // It holds `expected`: the same value, with a new expiry.
-            Rule::ExtendIf { key, expected, ttl } => (key, expected, ttl),
+            Rule::ExtendIf { key, expected, ttl } if holds(&key, &expected) => {
+                (key, Some((expected, ttl)))
+            }
+            _ => return false,
         };
-        let expires_at = now.after(ttl);
-        self.entries.insert(key, Entry { value, expires_at });
+        match kept {
+            Some((value, ttl)) => {
+                let expires_at = now.after(ttl);
+                self.entries.insert(key, Entry { value, expires_at })
+            }
+            None => self.entries.remove(&key),
+        };
         true
     }
 

@@ -142,11 +142,6 @@ impl NodeUrl {
     fn tls(&self) -> bool {
         matches!(self.parsed.scheme(), "rediss" | "valkeys")
     }
-
-    /// The database number in the path, if one is given.
-    fn database(&self) -> Option<&str> {
-        Some(self.parsed.path().trim_matches('/')).filter(|db| !db.is_empty())
-    }
 }
 
 fn refused(reason: String) -> ConfigError {
@@ -209,7 +204,8 @@ impl RedisStore {
         };
         for (i, node) in checked.iter().enumerate() {
             let what = format!("node {}", i + 1);
-            if node.database().is_some_and(|db| db != "0") {
+            // The database number in the path, if one is given.
+            if !matches!(node.parsed.path().trim_matches('/'), "" | "0") {
                 return Err(refused(format!(
                     "{what} names a database; a Redis Cluster has only database 0, so leave the path out"
                 )));
