@@ -1,7 +1,8 @@
 //! Distributed single-flight over a [`TokenStore`]: a [`TokenSource`] that wraps a scheme's
 //! and shares its tokens. One process fetches, the others wait for what it stores, and a dead
-//! holder's lock is taken over when its lease runs out. What the token is (its store entry,
-//! its expiry, whether it idles out) is the wrapped source's business.
+//! holder's lock is taken over when its lease runs out. What the token is (its expiry,
+//! whether it idles out, how it is read back from the store) is the token's and the wrapped
+//! source's business.
 //!
 //! A credential's entry, lock and remembered failure are named after the credential itself
 //! (base URL, scheme, user and secret, fingerprinted with a key only the fleet holds), so

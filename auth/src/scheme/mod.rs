@@ -173,7 +173,8 @@ pub(crate) struct SharedToken {
 
 impl SharedToken {
     /// What a shared store keeps for `token`, and for how long; `None` if it must not be
-    /// shared (it has no life left).
+    /// shared (it has no life left). The token's lifetime says it all: a fixed life travels
+    /// as wall-clock times, an idle one as the store's own expiry.
     pub(crate) fn of(token: &Token, now: Instant, wall: SystemTime) -> Option<(Self, Duration)> {
         let (refresh_at_ms, expires_at_ms, ttl) = match &token.lifetime {
             Lifetime::Fixed {
