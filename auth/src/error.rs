@@ -3,17 +3,15 @@
 //! [`AuthFailure`]); a request written by hand that got no answer ([`SendError`]); an
 //! operation the API key's scopes do not cover ([`ScopeRefusal`]).
 
-use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use infobip_client::{Operation, Scheme};
-
-use infobip_client::InfobipError;
+use infobip_client::{InfobipError, Operation, Scheme};
 
 pub use crate::connection::SendError;
 pub use crate::failure::AuthFailure;
 pub use infobip_client::ScopeRefusal;
+
 /// A builder setting or environment variable that cannot be used. Returned by
 /// [`ClientBuilder::build`](crate::ClientBuilder::build) and
 /// [`ClientBuilder::from_env`](crate::ClientBuilder::from_env), before anything is sent.
@@ -249,10 +247,9 @@ impl AuthError {
 
 fn accepted(operation: &Operation) -> String {
     let schemes: Vec<String> = operation.schemes.iter().map(|s| s.to_string()).collect();
-    if schemes.is_empty() {
-        String::from("no authentication")
-    } else {
-        schemes.join(", ")
+    match schemes.join(", ") {
+        none if none.is_empty() => String::from("no authentication"),
+        schemes => schemes,
     }
 }
 
@@ -263,67 +260,32 @@ pub enum Cause {
     /// Infobip (or a proxy in front of it) answered with an error.
     #[error("{0}")]
     Infobip(#[source] Box<InfobipError>),
-    /// The request got no usable answer: a timeout, a refused connection, a broken body.
-    #[error("{0}")]
-    Transport(#[source] TransportError),
+    /// The request got no usable answer: a timeout, a refused connection, a broken body. Its
+    /// URL is left out (it may carry a query parameter that is a secret, which the error chain
+    /// would repeat).
+    #[error("{}", transport(.0))]
+    Transport(#[source] Arc<reqwest::Error>),
     /// Anything else, described.
     #[error("{0}")]
     Other(String),
 }
 
-/// A request that got no usable answer, with the URL left out (it may carry a query parameter
-/// that is a secret, and the error chain would repeat it).
-#[derive(Debug, Clone)]
-pub struct TransportError {
-    kind: &'static str,
-    error: Arc<reqwest::Error>,
-}
-
-impl TransportError {
-    /// Wraps a reqwest error, dropping its URL.
-    pub fn new(error: reqwest::Error) -> Self {
-        let kind = if error.is_timeout() {
-            "timed out"
-        } else if error.is_connect() {
-            "could not connect"
-        } else if error.is_body() || error.is_decode() {
-            "the response body could not be read"
-        } else if error.is_redirect() {
-            "a redirect was refused"
-        } else {
-            "the request failed"
-        };
-        Self {
-            kind,
-            error: Arc::new(error.without_url()),
-        }
-    }
-
-    /// Whether the request never reached the server (a refused connection), so that the
-    /// server cannot have acted on it.
-    pub fn is_connect(&self) -> bool {
-        self.error.is_connect()
-    }
-
-    /// Whether the request timed out.
-    pub fn is_timeout(&self) -> bool {
-        self.error.is_timeout()
-    }
-}
-
-impl fmt::Display for TransportError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.kind)?;
-        // reqwest's own message repeats the kind; its source says why (DNS, TLS, reset, ...).
-        match std::error::Error::source(&*self.error) {
-            Some(source) => write!(f, " ({source})"),
-            None => Ok(()),
-        }
-    }
-}
-
-impl std::error::Error for TransportError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(&*self.error)
+/// What a request that got no usable answer met, then why: reqwest's own message repeats the
+/// kind, its source says why (DNS, TLS, a reset).
+fn transport(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else if error.is_body() || error.is_decode() {
+        "the response body could not be read"
+    } else if error.is_redirect() {
+        "a redirect was refused"
+    } else {
+        "the request failed"
+    };
+    match std::error::Error::source(error) {
+        Some(source) => format!("{kind} ({source})"),
+        None => kind.to_owned(),
     }
 }

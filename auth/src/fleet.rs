@@ -1,13 +1,15 @@
 //! Distributed single-flight over a [`TokenStore`]: a [`TokenSource`] that wraps a scheme's
 //! and shares its tokens. One process fetches, the others wait for what it stores, and a dead
-//! holder's lock is taken over when its lease runs out. What the token is (its store entry,
-//! its expiry, whether it idles out) is the wrapped source's business.
+//! holder's lock is taken over when its lease runs out. What the token is (its expiry,
+//! whether it idles out, how it is read back from the store) is the token's and the wrapped
+//! source's business.
 //!
 //! A credential's entry, lock and remembered failure are named after the credential itself
 //! (base URL, scheme, user and secret, fingerprinted with a key only the fleet holds), so
 //! that a process with another secret (a wrong, revoked or newer password) shares nothing
 //! with it: neither its token nor its failures. The names follow the secret when it changes.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, Weak};
@@ -21,8 +23,8 @@ use crate::clock::{millis, Clock};
 use crate::error::AuthError;
 use crate::login::Login;
 use crate::scheme::{Pause, SharedToken, TokenScheme, TokenSource};
-use crate::store::sealing::{EncryptionKey, Fingerprints, Sealer};
-use crate::store::{StoreError, TokenStore};
+use crate::store::sealing::{EncryptionKey, Fingerprints};
+use crate::store::{Rule, StoreError, Stored, TokenStore};
 use crate::token::{Freshness, Token};
 
 /// At most one warning about the store per this period; the others are counted.
@@ -45,14 +47,15 @@ pub(crate) struct Fleet {
     /// Itself, for the background work a use starts.
     me: Weak<Fleet>,
     store: Arc<dyn TokenStore>,
-    sealer: Sealer,
+    /// Seals what the store keeps.
+    key: EncryptionKey,
     fingerprints: Fingerprints,
     base_url: String,
     source: Arc<dyn TokenScheme>,
     /// The store keys of the secret last seen, made again when it changes.
     keys: Mutex<Arc<Keys>>,
     /// This process's id in the lock.
-    owner: String,
+    owner: Vec<u8>,
     settings: StoreSettings,
     clock: Arc<dyn Clock>,
     warnings: Mutex<Warnings>,
@@ -112,17 +115,13 @@ struct Warnings {
     suppressed: u64,
 }
 
-/// A usable token read from the store.
-struct Found {
-    token: Token,
-    fresh: bool,
-}
+/// A usable token read from the store, and whether it is fresh.
+type Found = (Token, bool);
 
 /// What a store read or write came to, for the caller's control flow.
 enum Next {
     Done(Token),
     Hold(Option<Found>),
-    Bypass(StoreError),
     /// Another process failed moments ago; its failure stands for this one too, for what is
     /// left of its pause.
     FailedElsewhere(String, Duration),
@@ -143,11 +142,11 @@ impl Fleet {
         Arc::new_cyclic(|me| Self {
             me: me.clone(),
             store,
-            sealer: Sealer::new(encryption),
+            key: encryption.clone(),
             fingerprints,
             base_url: base_url.to_owned(),
             keys: Mutex::new(Arc::new(keys)),
-            owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)),
+            owner: format!("{}-{:016x}", std::process::id(), fastrand::u64(..)).into_bytes(),
             source,
             settings,
             clock,
@@ -200,39 +199,35 @@ impl Fleet {
         let keys = &*keys;
         let next = self.wait_for_turn(keys, previous_valid).await;
         let found = match next {
-            Next::Done(token) => return Ok(Arc::new(token)),
+            Ok(Next::Done(token)) => return Ok(Arc::new(token)),
             // A token source that serves stale tokens has them served by the cache, which
             // also starts its cooldown on this error.
-            Next::FailedElsewhere(cause, retry_in) => {
+            Ok(Next::FailedElsewhere(cause, retry_in)) => {
                 return self.kept(&previous).ok_or(AuthError::FailedElsewhere {
                     operation: self.source.login_operation(),
                     cause,
                     retry_in,
                 })
             }
-            Next::Bypass(error) => {
+            Err(error) => {
                 self.warn(&error);
                 return match self.kept(&previous) {
                     Some(token) => Ok(token),
                     None => fetch(previous).await,
                 };
             }
-            Next::Hold(found) => found,
+            Ok(Next::Hold(found)) => found,
         };
         // A stored token that is due for renewal but still valid is what the callers get if
         // the renewal fails, where the source allows serving it.
-        let found = found.map(|found| Arc::new(found.token));
-        let fallback = found.clone().filter(|_| self.source.serves_stale());
+        let found = found.map(|(token, _)| Arc::new(token));
+        let fallback = found.clone().filter(|_| !self.source.sessions());
         // Whatever the store holds is being replaced: the source may have to end it first
         // (a session must be destroyed before a new one is created).
         let replaced = found.or(previous);
-        let result = {
-            let fetch = std::pin::pin!(fetch(replaced));
-            let renew = std::pin::pin!(self.keep_lock(keys));
-            match futures_util::future::select(fetch, renew).await {
-                futures_util::future::Either::Left((result, _)) => result,
-                futures_util::future::Either::Right(((), fetch)) => fetch.await,
-            }
+        let result = tokio::select! {
+            result = fetch(replaced) => result,
+            never = self.keep_lock(keys) => match never {},
         };
         if let Ok(token) = &result {
             // Issued (again) by Infobip: no longer one to shun, even if it was refused before
@@ -285,101 +280,94 @@ impl Fleet {
     /// kept in use: each use keeps it alive.
     fn kept(&self, previous: &Option<Arc<Token>>) -> Option<Arc<Token>> {
         previous.clone().filter(|previous| {
-            !self.source.serves_stale()
-                && previous.freshness(self.clock.now()) != Freshness::Expired
+            self.source.sessions() && previous.freshness(self.clock.now()) != Freshness::Expired
         })
     }
 
     async fn unlock(&self, keys: &Keys) -> Result<(), StoreError> {
-        self.bounded(self.store.remove_if(&keys.lock, self.owner.as_bytes()))
-            .await
-            .map(drop)
+        let key = keys.lock.clone();
+        let expected = self.owner.clone();
+        self.apply(Rule::RemoveIf { key, expected }).await.map(drop)
     }
 
-    /// Waits until the store has a fresh token, this process holds the lock, or the store
-    /// must be bypassed. `has_previous`: this process already has a token to serve while it
+    /// Waits until the store has a fresh token or this process holds the lock; an error when
+    /// the store must be bypassed. `has_previous`: this process already has a token to serve while it
     /// waits (stale tokens are served by its own cache).
-    async fn wait_for_turn(&self, keys: &Keys, has_previous: bool) -> Next {
+    async fn wait_for_turn(&self, keys: &Keys, has_previous: bool) -> Result<Next, StoreError> {
         let started = Instant::now();
         let mut waited = false;
         loop {
-            let found = match self.read(keys).await {
-                Ok(found) => found,
-                Err(error) => return Next::Bypass(error),
-            };
-            let found = match found {
-                Some(found) if found.fresh => {
+            let found = match self.read(keys).await? {
+                Some((token, true)) => {
                     if waited {
                         tracing::debug!(
                             "token taken from the store after another process fetched it"
                         );
                     }
-                    return Next::Done(found.token);
+                    return Ok(Next::Done(token));
                 }
                 found => found,
             };
             // A process with nothing to serve takes a valid token due for renewal (where the
             // source allows serving it) rather than report another's failure or wait.
-            let serve_found = !has_previous && self.source.serves_stale();
-            let lease = self.settings.lease;
-            let locked = self
-                .store
-                .insert_if_absent(&keys.lock, self.owner.as_bytes(), lease);
-            match self.bounded(locked).await {
-                Err(error) => return Next::Bypass(error),
-                Ok(true) => {
-                    tracing::debug!("token lock acquired");
-                    if let Some((cause, left)) = self.recent_failure(keys).await {
+            let serve_found = !has_previous && !self.source.sessions();
+            let locked = Rule::InsertIfAbsent {
+                key: keys.lock.clone(),
+                value: self.owner.clone(),
+                ttl: self.settings.lease,
+            };
+            if self.apply(locked).await? {
+                tracing::debug!("token lock acquired");
+                if let Some((cause, left)) = self.recent_failure(keys).await {
+                    let _ = self.unlock(keys).await;
+                    return Ok(match found {
+                        Some((token, _)) if serve_found => Next::Done(token),
+                        _ => Next::FailedElsewhere(cause, left),
+                    });
+                }
+                // The previous holder may have stored a token between our read and our
+                // lock: look once more before asking Infobip.
+                return Ok(match self.read(keys).await {
+                    Ok(Some((token, true))) => {
                         let _ = self.unlock(keys).await;
-                        return match found {
-                            Some(found) if serve_found => Next::Done(found.token),
-                            _ => Next::FailedElsewhere(cause, left),
-                        };
+                        Next::Done(token)
                     }
-                    // The previous holder may have stored a token between our read and our
-                    // lock: look once more before asking Infobip.
-                    return match self.read(keys).await {
-                        Ok(Some(found)) if found.fresh => {
-                            let _ = self.unlock(keys).await;
-                            Next::Done(found.token)
-                        }
-                        Ok(found) => Next::Hold(found),
-                        // We hold the lock: keep it, fetch, and try to store the result,
-                        // rather than leave the lock to lapse while the others wait.
-                        Err(error) => {
-                            self.warn(&error);
-                            Next::Hold(None)
-                        }
-                    };
-                }
-                Ok(false) => {
-                    if let (true, Some(found)) = (serve_found, found) {
-                        return Next::Done(found.token);
+                    Ok(found) => Next::Hold(found),
+                    // We hold the lock: keep it, fetch, and try to store the result,
+                    // rather than leave the lock to lapse while the others wait.
+                    Err(error) => {
+                        self.warn(&error);
+                        Next::Hold(None)
                     }
-                    if started.elapsed() >= self.settings.max_wait {
-                        return Next::Bypass(StoreError::new(format!(
-                            "another process has held the token lock for over {:?} without storing a token",
-                            self.settings.max_wait
-                        )));
-                    }
-                    waited = true;
-                    // Real time, not the injectable clock: this waits for other processes.
-                    let poll = Duration::from_millis(25 + fastrand::u64(0..50));
-                    tokio::time::sleep(poll).await;
-                }
+                });
             }
+            if let (true, Some((token, _))) = (serve_found, found) {
+                return Ok(Next::Done(token));
+            }
+            if started.elapsed() >= self.settings.max_wait {
+                return Err(StoreError::new(format!(
+                    "another process has held the token lock for over {:?} without storing a token",
+                    self.settings.max_wait
+                )));
+            }
+            waited = true;
+            // Real time, not the injectable clock: this waits for other processes.
+            let poll = Duration::from_millis(25 + fastrand::u64(0..50));
+            tokio::time::sleep(poll).await;
         }
     }
 
-    /// Renews the lock's lease while a fetch runs; returns if the lock was lost.
-    async fn keep_lock(&self, keys: &Keys) {
+    /// Renews the lock's lease while a fetch runs, until the lock is lost.
+    async fn keep_lock(&self, keys: &Keys) -> Infallible {
         let every = (self.settings.lease / 3).max(Duration::from_millis(10));
         loop {
             tokio::time::sleep(every).await;
-            let renewed =
-                self.store
-                    .extend_if(&keys.lock, self.owner.as_bytes(), self.settings.lease);
-            match self.bounded(renewed).await {
+            let renewed = Rule::ExtendIf {
+                key: keys.lock.clone(),
+                expected: self.owner.clone(),
+                ttl: self.settings.lease,
+            };
+            match self.apply(renewed).await {
                 Ok(true) => {}
                 Ok(false) => {
                     tracing::warn!("the token lock was taken over while this process was fetching; another process may fetch too");
@@ -392,39 +380,30 @@ impl Fleet {
 
     /// The token in the store, if it is there, readable with our key, and still valid.
     async fn read(&self, keys: &Keys) -> Result<Option<Found>, StoreError> {
-        let Some(stored) = self.bounded(self.store.load(&keys.entry)).await? else {
+        let Some(stored) = self.load(&keys.entry).await? else {
             return Ok(None);
         };
-        let Some(entry) = self.sealer.open::<SharedToken>(&keys.entry, &stored.value) else {
+        let Some(entry) = self.key.open::<SharedToken>(&keys.entry, &stored.value) else {
             self.warn(&StoreError::new(
                 "an entry could not be decrypted (another encryption key, or tampered with); treating it as missing",
             ));
             return Ok(None);
         };
-        let now = self.clock.now();
-        let Some((token, fresh)) =
-            self.source
-                .token_from_entry(&entry, stored.ttl, now, self.clock.wall())
-        else {
-            return Ok(None);
-        };
+        let (now, wall) = (self.clock.now(), self.clock.wall());
+        let found = self.source.token_from_entry(&entry, stored.ttl, now, wall);
         let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
-        if rejected.as_ref() == Some(&token.header) {
-            return Ok(None);
-        }
-        drop(rejected);
-        Ok(Some(Found { token, fresh }))
+        Ok(found.filter(|(token, _)| rejected.as_ref() != Some(&token.header)))
     }
 
     /// After the lock was taken over during this process's fetch: a token the user may hold
     /// only one of (a session) is ended in favour of the one the store now holds, so that the
     /// fleet does not keep two; other tokens are simply kept.
     async fn defer_to_fleet(&self, login: &Login, keys: &Keys, own: Arc<Token>) -> Arc<Token> {
-        if !self.source.one_per_user() {
+        if !self.source.sessions() {
             return own;
         }
         let stored = match self.read(keys).await {
-            Ok(Some(found)) if found.token.header != own.header => Arc::new(found.token),
+            Ok(Some((token, _))) if token.header != own.header => Arc::new(token),
             // Nothing stored yet (the new holder is still fetching) or the store failed:
             // this process keeps its own, as it would without a store.
             _ => return own,
@@ -440,19 +419,15 @@ impl Fleet {
 
     /// Stores a token this process just obtained; `false` if the lock was taken over first.
     async fn write(&self, keys: &Keys, token: &Token) -> Result<bool, StoreError> {
-        let Some((entry, ttl)) = self
-            .source
-            .entry_for(token, self.clock.now(), self.clock.wall())
-        else {
+        let Some((entry, ttl)) = SharedToken::of(token, self.clock.now(), self.clock.wall()) else {
             return Ok(true);
         };
-        let sealed = self.sealer.seal(&keys.entry, &entry)?;
+        let sealed = self.key.seal(&keys.entry, &entry)?;
         self.last_extend
             .store(self.since_created(), Ordering::Relaxed);
         let saved = self
-            .store
-            .save_if(&keys.entry, sealed, ttl, &keys.lock, self.owner.as_bytes());
-        let saved = self.bounded(saved).await?;
+            .apply(self.save(keys, &keys.entry, sealed, ttl))
+            .await?;
         if !saved {
             tracing::warn!("the token lock was taken over before the token was stored; the new holder's token stands");
         }
@@ -470,53 +445,69 @@ impl Fleet {
             return Ok(());
         }
         // The failure marker holds why the fetch failed, sealed like a token.
-        let sealed = self.sealer.seal(&keys.failed, &error.to_string())?;
-        let saved = self.store.save_if(
-            &keys.failed,
-            sealed,
-            pause,
-            &keys.lock,
-            self.owner.as_bytes(),
-        );
-        self.bounded(saved).await.map(drop)
+        let sealed = self.key.seal(&keys.failed, &error.to_string())?;
+        let saved = self.save(keys, &keys.failed, sealed, pause);
+        self.apply(saved).await.map(drop)
     }
 
     /// Why a process failed to obtain a token moments ago, if one did, and how long its
-    /// pause has left.
+    /// pause has left. A marker this build cannot read (written by an earlier build in
+    /// another form, under another encryption key, or damaged) counts as none: the logins it
+    /// would pause go ahead, and the next failure replaces it.
     async fn recent_failure(&self, keys: &Keys) -> Option<(String, Duration)> {
-        let stored = self.bounded(self.store.load(&keys.failed)).await.ok()??;
-        let cause = self.sealer.open::<String>(&keys.failed, &stored.value)?;
+        let stored = self.load(&keys.failed).await.ok()??;
+        let cause = self.key.open::<String>(&keys.failed, &stored.value)?;
         Some((cause, stored.ttl.unwrap_or(Duration::ZERO)))
     }
 
-    /// The stored value, if it holds the token sent as `header` (what a compare-and-delete
-    /// or compare-and-extend must name).
-    async fn stored_as(
-        &self,
-        keys: &Keys,
-        header: &HeaderValue,
-    ) -> Result<Option<Vec<u8>>, StoreError> {
-        let stored = self.bounded(self.store.load(&keys.entry)).await?;
-        Ok(stored
-            .map(|stored| stored.value)
-            .filter(|sealed| self.holds(keys, sealed, header)))
+    /// Applies the rule `act` makes of the entry's key and stored value, if the entry holds
+    /// the token sent as `header` (what a compare-and-delete or compare-and-extend must name).
+    async fn if_stored(&self, header: &HeaderValue, act: impl FnOnce(String, Vec<u8>) -> Rule) {
+        let keys = self.keys();
+        let (now, wall) = (self.clock.now(), self.clock.wall());
+        let holds = |sealed: &Vec<u8>| {
+            let entry = self.key.open::<SharedToken>(&keys.entry, sealed);
+            // Any TTL: only the token matters here.
+            entry
+                .and_then(|entry| {
+                    self.source
+                        .token_from_entry(&entry, Some(Duration::MAX), now, wall)
+                })
+                .is_some_and(|(token, _)| token.header == header)
+        };
+        self.or_warn(async {
+            let stored = self.load(&keys.entry).await?.map(|stored| stored.value);
+            if let Some(expected) = stored.filter(holds) {
+                self.apply(act(keys.entry.clone(), expected)).await?;
+            }
+            Ok(())
+        })
+        .await;
     }
 
     fn since_created(&self) -> u64 {
         millis(self.created.elapsed()).min(u64::MAX - 1)
     }
 
-    /// Whether `sealed` holds the token sent as `header`.
-    fn holds(&self, keys: &Keys, sealed: &[u8], header: &HeaderValue) -> bool {
-        let now = self.clock.now();
-        self.sealer
-            .open::<SharedToken>(&keys.entry, sealed)
-            .and_then(|entry| {
-                // Any TTL: only the token matters here.
-                self.source
-                    .token_from_entry(&entry, Some(Duration::MAX), now, self.clock.wall())
-            })
-            .is_some_and(|(token, _)| token.header == header)
+    /// What `key` holds, read within the configured timeout.
+    async fn load(&self, key: &str) -> Result<Option<Stored>, StoreError> {
+        self.bounded(self.store.load(key)).await
+    }
+
+    /// Applies `rule` within the configured timeout.
+    async fn apply(&self, rule: Rule) -> Result<bool, StoreError> {
+        self.bounded(self.store.apply(rule)).await
+    }
+
+    /// Saves `value` at `key` for `ttl` if this process still holds the lock of `keys`.
+    fn save(&self, keys: &Keys, key: &str, value: Vec<u8>, ttl: Duration) -> Rule {
+        Rule::SaveIf {
+            key: key.to_owned(),
+            value,
+            ttl,
+            guard: keys.lock.clone(),
+            expected: self.owner.clone(),
+        }
     }
 
     /// Bounds a store call by the configured timeout.
@@ -603,15 +594,9 @@ impl TokenSource for Fleet {
         };
         let header = header.clone();
         tokio::spawn(async move {
-            let keys = this.keys();
-            this.or_warn(async {
-                if let Some(sealed) = this.stored_as(&keys, &header).await? {
-                    this.bounded(this.store.extend_if(&keys.entry, &sealed, keep_alive.ttl))
-                        .await?;
-                }
-                Ok(())
-            })
-            .await;
+            let ttl = keep_alive.ttl;
+            let extend = |key, expected| Rule::ExtendIf { key, expected, ttl };
+            this.if_stored(&header, extend).await;
         });
     }
 
@@ -622,23 +607,17 @@ impl TokenSource for Fleet {
     /// Removes the stored token if it is the one sent as `used` (the server rejected it, or
     /// it was logged out), so that no other process picks it up.
     fn discard<'a>(&'a self, used: &'a HeaderValue) -> BoxFuture<'a, ()> {
-        Box::pin(self.or_warn(async move {
-            let keys = self.keys();
-            if let Some(sealed) = self.stored_as(&keys, used).await? {
-                self.bounded(self.store.remove_if(&keys.entry, &sealed))
-                    .await?;
-            }
-            Ok(())
-        }))
+        Box::pin(self.if_stored(used, |key, expected| Rule::RemoveIf { key, expected }))
     }
 
     /// Removes the shared failure, so that the fleet logs in again at once.
     fn clear_failure(&self) -> BoxFuture<'_, ()> {
         Box::pin(self.or_warn(async {
             let keys = self.keys();
-            if let Some(stored) = self.bounded(self.store.load(&keys.failed)).await? {
-                let removed = self.store.remove_if(&keys.failed, &stored.value);
-                self.bounded(removed).await?;
+            if let Some(stored) = self.load(&keys.failed).await? {
+                let key = keys.failed.clone();
+                let expected = stored.value;
+                self.apply(Rule::RemoveIf { key, expected }).await?;
             }
             Ok(())
         }))
@@ -652,7 +631,7 @@ impl TokenSource for Fleet {
                 .await
                 .map_err(|error| self.warn(&error))
                 .ok()?
-                .map(|found| found.token)
+                .map(|(token, _)| token)
         })
     }
 }
@@ -806,5 +785,45 @@ mod tests {
                 .unwrap()
         );
         assert_ne!(fleet.store_key().unwrap(), before.entry);
+    }
+
+    #[tokio::test]
+    async fn an_unreadable_failure_marker_neither_pauses_logins_nor_panics() {
+        let hour = Duration::from_secs(3600);
+        let marked = |marker: Vec<u8>| async move {
+            let fleet = fleet("alice", "password-1", [1; 32]);
+            let keys = fleet.keys();
+            let (key, value, ttl) = (keys.failed.clone(), marker, hour);
+            let rule = Rule::InsertIfAbsent { key, value, ttl };
+            assert!(fleet.store.apply(rule).await.unwrap());
+            let turn = fleet.wait_for_turn(&keys, false).await;
+            (fleet, turn)
+        };
+        let keys = fleet("alice", "password-1", [1; 32]).keys();
+        let earlier_form = serde_json::json!({ "cause": "bad credentials" });
+        for marker in [
+            // The form earlier builds wrote under the same key and format byte.
+            EncryptionKey::from_bytes([1; 32])
+                .seal(&keys.failed, &earlier_form)
+                .unwrap(),
+            EncryptionKey::from_bytes([2; 32])
+                .seal(&keys.failed, &"bad credentials")
+                .unwrap(),
+            b"\x01 not sealed".to_vec(),
+            Vec::new(),
+        ] {
+            let (fleet, turn) = marked(marker).await;
+            // This process holds the lock and logs in, at once.
+            assert!(matches!(turn, Ok(Next::Hold(None))));
+            fleet.unlock(&fleet.keys()).await.unwrap();
+        }
+        let readable = EncryptionKey::from_bytes([1; 32]).seal(&keys.failed, &"bad credentials");
+        match marked(readable.unwrap()).await.1 {
+            Ok(Next::FailedElsewhere(cause, left)) => {
+                assert_eq!(cause, "bad credentials");
+                assert!(left <= hour, "{left:?}");
+            }
+            _ => panic!("a readable marker pauses logins"),
+        }
     }
 }

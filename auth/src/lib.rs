@@ -179,7 +179,6 @@
 
 mod authenticator;
 mod builder;
-mod cache;
 mod call_retry;
 pub mod clock;
 mod connection;

@@ -14,7 +14,7 @@ use infobip_client::{
 use reqwest::header::{HeaderValue, AUTHORIZATION, RETRY_AFTER};
 
 use crate::clock::Clock;
-use crate::error::{AuthError, Cause, TransportError};
+use crate::error::{AuthError, Cause};
 use crate::retry::RetryPolicy;
 use crate::retry::{self, Failure};
 use crate::validate::sensitive_header;
@@ -191,11 +191,10 @@ impl Login {
                 return Err(malformed(status, reason))
             }
             ErrorKind::Transport(e) => {
-                let error = TransportError::new(e);
                 return Err(Failure::Transient {
                     // A refused connection never reached the server.
-                    may_have_acted: !error.is_connect(),
-                    cause: Cause::Transport(error),
+                    may_have_acted: !e.is_connect(),
+                    cause: Cause::Transport(Arc::new(e.without_url())),
                     retry_after: None,
                 });
             }

@@ -7,7 +7,9 @@ use std::time::{Duration, Instant};
 use reqwest::header::HeaderValue;
 use secrecy::SecretString;
 
-/// A token or session in the cache.
+/// A token or session in the cache. Its `Debug` shows neither the secret nor the header
+/// (`SecretString`, and a header marked sensitive, redact themselves).
+#[derive(Debug)]
 pub(crate) struct Token {
     /// Zeroized on drop; what a shared store keeps. The header carries it on the wire.
     #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
@@ -21,13 +23,8 @@ pub(crate) struct Token {
     retired: AtomicBool,
 }
 
-impl std::fmt::Debug for Token {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Token([redacted])")
-    }
-}
-
 /// How long a token stays usable.
+#[derive(Debug)]
 pub(crate) enum Lifetime {
     /// OAuth: fixed at issue. `refresh_at <= expires_at`.
     Fixed {
@@ -192,6 +189,21 @@ pub(crate) mod tests {
             refresh_margin(Duration::from_secs(60), configured).as_secs(),
             30
         );
+    }
+
+    #[test]
+    fn debug_shows_neither_the_token_nor_its_header() {
+        let now = ManualClock::new().now();
+        let mut header = HeaderValue::from_static("Bearer tok-SECRET");
+        header.set_sensitive(true);
+        let lifetime = Lifetime::Fixed {
+            refresh_at: now,
+            expires_at: now,
+        };
+        let token = Token::new(SecretString::from("tok-SECRET"), header, now, lifetime);
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("Fixed"), "{shown}");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use infobip_auth::error::ConfigError;
-use infobip_auth::store::{EncryptionKey, ExpiringMap, StoreError, Stored, TokenStore};
+use infobip_auth::store::{EncryptionKey, ExpiringMap, Rule, StoreError, Stored, TokenStore};
 use infobip_client::BoxFuture;
 use secrecy::ExposeSecret as _;
 use serde::{Deserialize, Serialize};
@@ -254,45 +254,8 @@ impl TokenStore for FileStore {
         self.with(move |map, now| map.load(&key, now))
     }
 
-    fn insert_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let (key, value) = (key.to_owned(), value.to_vec());
-        self.with(move |map, now| map.insert_if_absent(&key, &value, ttl, now))
-    }
-
-    fn save_if<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-        ttl: Duration,
-        guard: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let (key, guard, expected) = (key.to_owned(), guard.to_owned(), expected.to_vec());
-        self.with(move |map, now| map.save_if(&key, value, ttl, &guard, &expected, now))
-    }
-
-    fn remove_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let (key, expected) = (key.to_owned(), expected.to_vec());
-        self.with(move |map, now| map.remove_if(&key, &expected, now))
-    }
-
-    fn extend_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let (key, expected) = (key.to_owned(), expected.to_vec());
-        self.with(move |map, now| map.extend_if(&key, &expected, ttl, now))
+    fn apply(&self, rule: Rule) -> BoxFuture<'_, Result<bool, StoreError>> {
+        self.with(move |map, now| map.apply(rule, now))
     }
 }
 
@@ -340,6 +303,40 @@ fn create_key_file(path: &Path) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The store's rules as calls, so that each test reads as the steps it takes.
+    trait Rules: TokenStore {
+        fn insert_if_absent(&self, key: &str, value: &[u8], ttl: Duration) -> Applied<'_> {
+            let (key, value) = (key.to_owned(), value.to_vec());
+            self.apply(Rule::InsertIfAbsent { key, value, ttl })
+        }
+
+        fn save_if(
+            &self,
+            key: &str,
+            value: Vec<u8>,
+            ttl: Duration,
+            guard: &str,
+            expected: &[u8],
+        ) -> Applied<'_> {
+            self.apply(Rule::SaveIf {
+                key: key.to_owned(),
+                value,
+                ttl,
+                guard: guard.to_owned(),
+                expected: expected.to_vec(),
+            })
+        }
+
+        fn extend_if(&self, key: &str, expected: &[u8], ttl: Duration) -> Applied<'_> {
+            let (key, expected) = (key.to_owned(), expected.to_vec());
+            self.apply(Rule::ExtendIf { key, expected, ttl })
+        }
+    }
+
+    impl<S: TokenStore> Rules for S {}
+
+    type Applied<'a> = BoxFuture<'a, Result<bool, StoreError>>;
 
     fn key(byte: u8) -> EncryptionKey {
         EncryptionKey::from_bytes([byte; 32])

@@ -583,37 +583,10 @@ impl infobip_auth::store::TokenStore for Silent {
     > {
         Box::pin(std::future::pending())
     }
-    fn insert_if_absent<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a [u8],
-        _: Duration,
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        Box::pin(std::future::pending())
-    }
-    fn save_if<'a>(
-        &'a self,
-        _: &'a str,
-        _: Vec<u8>,
-        _: Duration,
-        _: &'a str,
-        _: &'a [u8],
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        Box::pin(std::future::pending())
-    }
-    fn remove_if<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a [u8],
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        Box::pin(std::future::pending())
-    }
-    fn extend_if<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a [u8],
-        _: Duration,
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    fn apply(
+        &self,
+        _: infobip_auth::store::Rule,
+    ) -> infobip_client::BoxFuture<'_, Result<bool, infobip_auth::store::StoreError>> {
         Box::pin(std::future::pending())
     }
 }
@@ -751,54 +724,29 @@ impl infobip_auth::store::TokenStore for Flaky {
         }
         self.guarded(|| self.inner.load(key))
     }
-    fn insert_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a [u8],
-        ttl: Duration,
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.guarded(|| {
-            Box::pin(async move {
-                let taken = self.inner.insert_if_absent(key, value, ttl).await?;
-                if taken {
-                    self.locked.notify_one();
-                }
-                Ok(taken)
-            })
-        })
-    }
-    fn save_if<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-        ttl: Duration,
-        guard: &'a str,
-        expected: &'a [u8],
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.guarded(|| self.inner.save_if(key, value, ttl, guard, expected))
-    }
-    fn remove_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.guarded(|| self.inner.remove_if(key, expected))
-    }
-    fn extend_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-        ttl: Duration,
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
+    fn apply(
+        &self,
+        rule: infobip_auth::store::Rule,
+    ) -> infobip_client::BoxFuture<'_, Result<bool, infobip_auth::store::StoreError>> {
+        use infobip_auth::store::Rule;
         use std::sync::atomic::Ordering::SeqCst;
-        if key.ends_with(":lock") {
-            if self.refuse_renewals.load(SeqCst) {
-                return Box::pin(async { Ok(false) });
-            }
-        } else {
+        let lock_renewal = matches!(&rule, Rule::ExtendIf { key, .. } if key.ends_with(":lock"));
+        if lock_renewal && self.refuse_renewals.load(SeqCst) {
+            return Box::pin(async { Ok(false) });
+        }
+        if !lock_renewal && matches!(rule, Rule::ExtendIf { .. }) {
             self.extends.fetch_add(1, SeqCst);
         }
-        self.guarded(|| self.inner.extend_if(key, expected, ttl))
+        let locking = matches!(rule, Rule::InsertIfAbsent { .. });
+        self.guarded(|| {
+            Box::pin(async move {
+                let acted = self.inner.apply(rule).await?;
+                if locking && acted {
+                    self.locked.notify_one();
+                }
+                Ok(acted)
+            })
+        })
     }
 }
 
@@ -1135,38 +1083,11 @@ impl infobip_auth::store::TokenStore for NoTtl {
             }))
         })
     }
-    fn insert_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a [u8],
-        ttl: Duration,
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.0.insert_if_absent(key, value, ttl)
-    }
-    fn save_if<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-        ttl: Duration,
-        guard: &'a str,
-        expected: &'a [u8],
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.0.save_if(key, value, ttl, guard, expected)
-    }
-    fn remove_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.0.remove_if(key, expected)
-    }
-    fn extend_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-        ttl: Duration,
-    ) -> infobip_client::BoxFuture<'a, Result<bool, infobip_auth::store::StoreError>> {
-        self.0.extend_if(key, expected, ttl)
+    fn apply(
+        &self,
+        rule: infobip_auth::store::Rule,
+    ) -> infobip_client::BoxFuture<'_, Result<bool, infobip_auth::store::StoreError>> {
+        self.0.apply(rule)
     }
 }
 

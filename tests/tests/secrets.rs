@@ -685,7 +685,7 @@ fn a_login_error_page_that_echoes_the_request_does_not_reach_the_error_or_the_lo
     // WAF or proxy error page that echoes the request it refused ("400 Bad Request ...
     // client_secret=...") is not JSON. The client knows the password it just sent, yet
     // `AuthError::BadCredentials`/`Unavailable` quote it, and `Lease::complete` logs that
-    // error at WARN (auth/src/cache.rs), as does the retry loop at DEBUG: the account's
+    // error at WARN (auth/src/tokens.rs), as does the retry loop at DEBUG: the account's
     // password lands in the service's logs. The same holds for create-session.
     with_logs(|logs| async move {
         let w = default_world().await;

@@ -36,45 +36,6 @@ pub(crate) struct Ibsso {
 }
 
 impl Ibsso {
-    async fn create(
-        &self,
-        login: &Login,
-        replacing: Option<Arc<Token>>,
-    ) -> Result<Token, AuthError> {
-        if let Some(previous) = replacing {
-            // Ours may still be alive server-side (our expiry keeps a margin); a 401 means it
-            // was not.
-            if let Err(error) = destroy(login, previous.header.clone()).await {
-                tracing::warn!(error = %error, "could not destroy the previous session; logging in anyway");
-            }
-        }
-        let operation = &CREATE_SESSION;
-        let span = auth_span!("infobip_auth.session_create", operation, login.scheme);
-        let attempt = || async {
-            let sent_at = login.clock.now();
-            let mut body = CreateSessionRequest::new(
-                infobip_client::Secret::new(self.credentials.password().expose_secret().to_owned()),
-                self.credentials.username.clone(),
-            );
-            body.unsafe_ = self.unsafe_session.then_some(true);
-            let response = login
-                .call(operation, None, refused, |client| {
-                    Box::pin(async move { client.create_session().body(body).send().await })
-                })
-                .await?;
-            let token = response.into_inner().token;
-            Ok(Token::new(
-                SecretString::from(token.expose()),
-                server_token_header(operation, "token", PREFIX, token.expose())?,
-                sent_at,
-                self.lifetime(),
-            ))
-        };
-        retry::run(&login.retry, &login.clock, operation, false, attempt)
-            .instrument(span)
-            .await
-    }
-
     fn lifetime(&self) -> Lifetime {
         Lifetime::Idle {
             idle: self.idle,
@@ -95,46 +56,33 @@ pub(crate) async fn destroy(login: &Login, header: HeaderValue) -> Result<(), Au
     let operation = &DESTROY_SESSION;
     let span = auth_span!("infobip_auth.session_destroy", operation, login.scheme);
     let started = std::time::Instant::now();
-    async {
-        let result = login
-            .call(operation, Some(header), refused, |client| {
-                Box::pin(async move { client.destroy_session().send().await })
-            })
-            .await;
-        let outcome = match result {
-            Ok(_) => Ok("destroyed"),
-            Err(Failure::Final(AuthError::BadCredentials { .. })) => Ok("already ended"),
-            Err(Failure::Final(error)) => Err(AuthError::Logout {
-                cause: Cause::Other(error.to_string()),
-            }),
-            Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
-        };
-        let span = tracing::Span::current();
-        span.record("duration_ms", crate::clock::millis(started.elapsed()));
-        span.record("attempts", 1);
-        match &outcome {
-            Ok(what) => {
-                span.record("outcome", *what);
-                tracing::info!(outcome = *what, "session ended");
-            }
-            Err(error) => {
-                span.record("outcome", "error");
-                tracing::warn!(error = %error, "session destroy failed");
-            }
-        }
-        outcome.map(|_| ())
+    let result = login
+        .call(operation, Some(header), refused, |client| {
+            Box::pin(async move { client.destroy_session().send().await })
+        })
+        .instrument(span.clone())
+        .await;
+    let outcome = match result {
+        Ok(_) => Ok("destroyed"),
+        Err(Failure::Final(AuthError::BadCredentials { .. })) => Ok("already ended"),
+        Err(Failure::Final(error)) => Err(AuthError::Logout {
+            cause: Cause::Other(error.to_string()),
+        }),
+        Err(Failure::Transient { cause, .. }) => Err(AuthError::Logout { cause }),
+    };
+    span.record("duration_ms", crate::clock::millis(started.elapsed()));
+    span.record("attempts", 1);
+    span.record("outcome", outcome.as_ref().map_or("error", |what| *what));
+    match &outcome {
+        Ok(what) => tracing::info!(parent: &span, outcome = *what, "session ended"),
+        Err(error) => tracing::warn!(parent: &span, error = %error, "session destroy failed"),
     }
-    .instrument(span)
-    .await
+    outcome.map(|_| ())
 }
 
 impl TokenScheme for Ibsso {
     fn name(&self) -> &'static str {
         "ibsso"
-    }
-
-    fn user(&self) -> &str {
-        &self.credentials.username
     }
 
     fn login_operation(&self) -> &'static Operation {
@@ -145,22 +93,49 @@ impl TokenScheme for Ibsso {
         Some(&DESTROY_SESSION)
     }
 
-    fn serves_stale(&self) -> bool {
-        // A renewal destroys the session first: serving it meanwhile would send a dead token.
-        false
-    }
-
-    fn one_per_user(&self) -> bool {
-        true
-    }
-
     fn fetch<'a>(
         &'a self,
         login: &'a Login,
         replacing: Option<Arc<Token>>,
         _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
-        Box::pin(async move { self.create(login, replacing).await.map(Arc::new) })
+        Box::pin(async move {
+            if let Some(previous) = replacing {
+                // Ours may still be alive server-side (our expiry keeps a margin); a 401 means it
+                // was not.
+                if let Err(error) = destroy(login, previous.header.clone()).await {
+                    tracing::warn!(error = %error, "could not destroy the previous session; logging in anyway");
+                }
+            }
+            let operation = &CREATE_SESSION;
+            let span = auth_span!("infobip_auth.session_create", operation, login.scheme);
+            let attempt = || async {
+                let sent_at = login.clock.now();
+                let mut body = CreateSessionRequest::new(
+                    infobip_client::Secret::new(
+                        self.credentials.password().expose_secret().to_owned(),
+                    ),
+                    self.credentials.username.clone(),
+                );
+                body.unsafe_ = self.unsafe_session.then_some(true);
+                let response = login
+                    .call(operation, None, refused, |client| {
+                        Box::pin(async move { client.create_session().body(body).send().await })
+                    })
+                    .await?;
+                let token = response.into_inner().token;
+                Ok(Token::new(
+                    SecretString::from(token.expose()),
+                    server_token_header(operation, "token", PREFIX, token.expose())?,
+                    sent_at,
+                    self.lifetime(),
+                ))
+            };
+            retry::run(&login.retry, &login.clock, operation, false, attempt)
+                .instrument(span)
+                .await
+                .map(Arc::new)
+        })
     }
 
     fn end<'a>(
@@ -169,17 +144,6 @@ impl TokenScheme for Ibsso {
         token: &'a Token,
     ) -> BoxFuture<'a, Result<(), AuthError>> {
         Box::pin(destroy(login, token.header.clone()))
-    }
-
-    fn entry_for(
-        &self,
-        token: &Token,
-        _now: Instant,
-        _wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)> {
-        // The store's expiry is the session's idle clock, restarted by every user.
-        let entry = SharedToken::of(token, None, None);
-        Some((entry, self.idle))
     }
 
     fn token_from_entry(

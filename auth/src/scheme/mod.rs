@@ -21,6 +21,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroize;
 
+use crate::clock::{epoch_millis, millis};
 use crate::error::{AuthError, ConfigError};
 use crate::login::Login;
 use crate::token::{Lifetime, Token};
@@ -33,23 +34,26 @@ pub(crate) trait TokenScheme: TokenSource {
     fn name(&self) -> &'static str;
 
     /// The user the tokens belong to (hashed in store keys).
-    fn user(&self) -> &str;
+    fn user(&self) -> &str {
+        &self.credentials().username
+    }
 
     /// The operation that obtains a token.
     fn login_operation(&self) -> &'static Operation;
 
     /// The operation that ends a token at Infobip, if the scheme has one. A call of it sends
     /// the current token without renewing it, and the token is forgotten once it succeeds.
-    fn end_operation(&self) -> Option<&'static Operation>;
+    fn end_operation(&self) -> Option<&'static Operation> {
+        None
+    }
 
-    /// Whether a token due for renewal may still be sent while it is renewed, and after a
-    /// renewal failed. No for a scheme whose renewal ends the old token first.
-    fn serves_stale(&self) -> bool;
-
-    /// Whether the user should hold only one token at a time (Infobip wants a session
-    /// destroyed before the same user gets another): processes sharing a store must then
-    /// never keep one each.
-    fn one_per_user(&self) -> bool;
+    /// Whether the tokens are sessions, which the end operation ends. The user should hold
+    /// one at a time (Infobip wants a session destroyed before the same user gets another), so
+    /// processes sharing a store never keep one each; and a renewal ends the old one first, so
+    /// a session due for renewal is not sent while it is renewed, nor after a renewal failed.
+    fn sessions(&self) -> bool {
+        self.end_operation().is_some()
+    }
 
     /// Obtains a new token. `replacing` is the token it replaces, if any; `pause` says how
     /// long this client will wait before its next login if this one fails (a source shared
@@ -61,21 +65,15 @@ pub(crate) trait TokenScheme: TokenSource {
         pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>>;
 
-    /// Ends `token` at Infobip (a logout); `Ok` when there is nothing to end.
+    /// Ends `token` at Infobip (a logout); `Ok` when there is nothing to end (an OAuth token
+    /// has no revocation: it expires).
     fn end<'a>(
         &'a self,
-        login: &'a Login,
-        token: &'a Token,
-    ) -> BoxFuture<'a, Result<(), AuthError>>;
-
-    /// What a shared store keeps for `token`, and for how long; `None` if it must not be
-    /// shared (it has no life left).
-    fn entry_for(
-        &self,
-        token: &Token,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)>;
+        _login: &'a Login,
+        _token: &'a Token,
+    ) -> BoxFuture<'a, Result<(), AuthError>> {
+        Box::pin(std::future::ready(Ok(())))
+    }
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
@@ -89,7 +87,9 @@ pub(crate) trait TokenScheme: TokenSource {
 
     /// For a token that idles out: how often a process that uses it restarts the stored
     /// copy's expiry, and to what. `None` for a token with a fixed life.
-    fn keep_alive(&self) -> Option<KeepAlive>;
+    fn keep_alive(&self) -> Option<KeepAlive> {
+        None
+    }
 
     /// The user's credentials, whose password a rotating secret replaces.
     fn credentials(&self) -> &UserCredentials;
@@ -172,13 +172,36 @@ pub(crate) struct SharedToken {
 }
 
 impl SharedToken {
-    /// What a store keeps for `token`, with the expiry of a fixed-life one.
-    fn of(token: &Token, refresh_at_ms: Option<u64>, expires_at_ms: Option<u64>) -> Self {
-        Self {
-            token: token.secret.expose_secret().to_owned(),
+    /// What a shared store keeps for `token`, and for how long; `None` if it must not be
+    /// shared (it has no life left). The token's lifetime says it all: a fixed life travels
+    /// as wall-clock times, an idle one as the store's own expiry.
+    pub(crate) fn of(token: &Token, now: Instant, wall: SystemTime) -> Option<(Self, Duration)> {
+        let (refresh_at_ms, expires_at_ms, ttl) = match &token.lifetime {
+            Lifetime::Fixed {
+                refresh_at,
+                expires_at,
+            } => {
+                let left = expires_at.saturating_duration_since(now);
+                if left.is_zero() {
+                    // `expires_in` of 0 or less: for the callers that waited, for nobody else.
+                    return None;
+                }
+                // Another process's `Instant`s mean nothing: times travel as wall-clock time.
+                let wall = epoch_millis(wall);
+                let at =
+                    |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
+                (Some(at(refresh_at)), Some(at(expires_at)), left)
+            }
+            // The store's expiry is the session's idle clock, restarted by every user.
+            Lifetime::Idle { idle, .. } => (None, None, *idle),
+        };
+        let token = token.secret.expose_secret().to_owned();
+        let entry = Self {
+            token,
             refresh_at_ms,
             expires_at_ms,
-        }
+        };
+        Some((entry, ttl))
     }
 
     /// The token the entry holds, sent as `<prefix> <token>`; `None` if it cannot be sent.

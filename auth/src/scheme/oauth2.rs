@@ -12,7 +12,7 @@ use infobip_client::{BoxFuture, Operation};
 use secrecy::{ExposeSecret, SecretString};
 use tracing::Instrument;
 
-use super::{KeepAlive, Pause, SharedToken, TokenScheme, UserCredentials};
+use super::{Pause, SharedToken, TokenScheme, UserCredentials};
 use crate::clock::{epoch_millis, later, millis};
 use crate::error::AuthError;
 use crate::login::{auth_span, server_token_header, Login};
@@ -25,54 +25,6 @@ pub(crate) struct OAuth2 {
     pub(crate) credentials: UserCredentials,
     /// Replaces the default renewal margin.
     pub(crate) margin: Option<Duration>,
-}
-
-impl OAuth2 {
-    async fn create(&self, login: &Login) -> Result<Token, AuthError> {
-        let operation = &CREATE_OAUTH2_TOKEN;
-        let span = auth_span!("infobip_auth.token_fetch", operation, login.scheme);
-        let attempt = || async {
-            // Read before sending, so that network time shortens the token's life rather
-            // than lengthening it.
-            let sent_at = login.clock.now();
-            let body = CreateOAuth2TokenRequest::new(
-                self.credentials.username.clone(),
-                infobip_client::Secret::new(self.credentials.password().expose_secret().to_owned()),
-                GrantType::ClientCredentials,
-            );
-            let response = login
-                .call(operation, None, bad_request, |client| {
-                    Box::pin(async move { client.create_oauth2_token().body(body).send().await })
-                })
-                .await?;
-            let token = response.into_inner();
-            let lifetime = match u64::try_from(token.expires_in) {
-                Ok(secs) if secs > 0 => {
-                    let life = Duration::from_secs(secs);
-                    Lifetime::Fixed {
-                        refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
-                        expires_at: later(sent_at, life),
-                    }
-                }
-                // 0 or less: usable by the callers waiting for this fetch, cached for nobody.
-                _ => Lifetime::Fixed {
-                    refresh_at: sent_at,
-                    expires_at: sent_at,
-                },
-            };
-            let secret = token.access_token.expose();
-            Ok(Token::new(
-                SecretString::from(secret),
-                server_token_header(operation, "access_token", PREFIX, secret)?,
-                sent_at,
-                lifetime,
-            ))
-        };
-        // A second token is harmless: a request the server may have acted on is resent.
-        retry::run(&login.retry, &login.clock, operation, true, attempt)
-            .instrument(span)
-            .await
-    }
 }
 
 /// A 4xx other than 401 from the token endpoint: the request was refused as made.
@@ -89,24 +41,8 @@ impl TokenScheme for OAuth2 {
         "oauth2"
     }
 
-    fn user(&self) -> &str {
-        &self.credentials.username
-    }
-
     fn login_operation(&self) -> &'static Operation {
         &CREATE_OAUTH2_TOKEN
-    }
-
-    fn end_operation(&self) -> Option<&'static Operation> {
-        None
-    }
-
-    fn serves_stale(&self) -> bool {
-        true
-    }
-
-    fn one_per_user(&self) -> bool {
-        false
     }
 
     fn fetch<'a>(
@@ -115,41 +51,49 @@ impl TokenScheme for OAuth2 {
         _replacing: Option<Arc<Token>>,
         _pause: Pause<'a>,
     ) -> BoxFuture<'a, Result<Arc<Token>, AuthError>> {
-        Box::pin(async move { self.create(login).await.map(Arc::new) })
-    }
-
-    fn end<'a>(
-        &'a self,
-        _login: &'a Login,
-        _token: &'a Token,
-    ) -> BoxFuture<'a, Result<(), AuthError>> {
-        // Infobip has no revocation for these tokens; they expire.
-        Box::pin(std::future::ready(Ok(())))
-    }
-
-    fn entry_for(
-        &self,
-        token: &Token,
-        now: Instant,
-        wall: SystemTime,
-    ) -> Option<(SharedToken, Duration)> {
-        let Lifetime::Fixed {
-            refresh_at,
-            expires_at,
-        } = &token.lifetime
-        else {
-            return None;
-        };
-        let left = expires_at.saturating_duration_since(now);
-        if left.is_zero() {
-            // `expires_in` of 0 or less: for the callers that waited, for nobody else.
-            return None;
-        }
-        // Another process's `Instant`s mean nothing here: times travel as wall-clock time.
-        let wall = epoch_millis(wall);
-        let at = |i: &Instant| wall.saturating_add(millis(i.saturating_duration_since(now)));
-        let entry = SharedToken::of(token, Some(at(refresh_at)), Some(at(expires_at)));
-        Some((entry, left))
+        Box::pin(async move {
+            let operation = &CREATE_OAUTH2_TOKEN;
+            let span = auth_span!("infobip_auth.token_fetch", operation, login.scheme);
+            let attempt = || async {
+                // Read before sending, so that network time shortens the token's life rather
+                // than lengthening it.
+                let sent_at = login.clock.now();
+                let body = CreateOAuth2TokenRequest::new(
+                    self.credentials.username.clone(),
+                    infobip_client::Secret::new(
+                        self.credentials.password().expose_secret().to_owned(),
+                    ),
+                    GrantType::ClientCredentials,
+                );
+                let response = login
+                    .call(operation, None, bad_request, |client| {
+                        Box::pin(
+                            async move { client.create_oauth2_token().body(body).send().await },
+                        )
+                    })
+                    .await?;
+                let token = response.into_inner();
+                // 0 or less reads as 0: usable by the callers waiting for this fetch, cached
+                // for nobody.
+                let life = Duration::from_secs(u64::try_from(token.expires_in).unwrap_or(0));
+                let lifetime = Lifetime::Fixed {
+                    refresh_at: later(sent_at, life - refresh_margin(life, self.margin)),
+                    expires_at: later(sent_at, life),
+                };
+                let secret = token.access_token.expose();
+                Ok(Token::new(
+                    SecretString::from(secret),
+                    server_token_header(operation, "access_token", PREFIX, secret)?,
+                    sent_at,
+                    lifetime,
+                ))
+            };
+            // A second token is harmless: a request the server may have acted on is resent.
+            retry::run(&login.retry, &login.clock, operation, true, attempt)
+                .instrument(span)
+                .await
+                .map(Arc::new)
+        })
     }
 
     fn token_from_entry(
@@ -160,13 +104,11 @@ impl TokenScheme for OAuth2 {
         wall: SystemTime,
     ) -> Option<(Token, bool)> {
         let (refresh_at, expires_at) = (entry.refresh_at_ms?, entry.expires_at_ms?);
-        let wall = epoch_millis(wall);
-        let mut left = expires_at.saturating_sub(wall);
         // The store's own expiry bounds it too: one clock for the fleet, whatever the hosts'
         // wall clocks say.
-        if let Some(ttl) = ttl {
-            left = left.min(millis(ttl));
-        }
+        let left = expires_at
+            .saturating_sub(epoch_millis(wall))
+            .min(ttl.map_or(u64::MAX, millis));
         if left == 0 {
             return None;
         }
@@ -182,9 +124,5 @@ impl TokenScheme for OAuth2 {
 
     fn credentials(&self) -> &UserCredentials {
         &self.credentials
-    }
-
-    fn keep_alive(&self) -> Option<KeepAlive> {
-        None
     }
 }

@@ -2,17 +2,17 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use base64::Engine as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::Stored;
+use super::{Rule, Stored};
 use crate::clock::{epoch_millis, from_epoch_millis, Moment};
 
-/// Keys holding values until they expire, with the five compare-then-act rules of
-/// [`TokenStore`](super::TokenStore) as methods that take the current time: the building
-/// block for a store of one's own.
+/// Keys holding values until they expire, with the compare-then-act [`Rule`]s of a
+/// [`TokenStore`](super::TokenStore) applied at a time given: the building block for a store
+/// of one's own.
 ///
 /// [`MemoryStore`](super::MemoryStore) is a mutex around one; the `infobip` command line's
 /// file store reads one from its file (this type's serde form, for `ExpiringMap<SystemTime>`),
@@ -66,18 +66,6 @@ impl<T: Moment> ExpiringMap<T> {
         self.entries.get(key).filter(|e| e.expires_at > now)
     }
 
-    fn holds(&self, key: &str, expected: &[u8], now: T) -> bool {
-        self.live(key, now).is_some_and(|e| e.value == expected)
-    }
-
-    fn put(&mut self, key: &str, value: Vec<u8>, ttl: Duration, now: T) {
-        let entry = Entry {
-            value,
-            expires_at: now.after(ttl),
-        };
-        self.entries.insert(key.to_owned(), entry);
-    }
-
     /// The value at `key` and how long it has left, as
     /// [`TokenStore::load`](super::TokenStore::load).
     pub fn load(&self, key: &str, now: T) -> Option<Stored> {
@@ -87,54 +75,38 @@ impl<T: Moment> ExpiringMap<T> {
         })
     }
 
-    /// Stores `value` for `ttl` unless `key` holds a value, as
-    /// [`TokenStore::insert_if_absent`](super::TokenStore::insert_if_absent).
-    pub fn insert_if_absent(&mut self, key: &str, value: &[u8], ttl: Duration, now: T) -> bool {
-        let absent = self.live(key, now).is_none();
-        if absent {
-            self.put(key, value.to_vec(), ttl, now);
-        }
-        absent
-    }
-
-    /// Stores `value` at `key` for `ttl` if `guard` holds `expected`, as
-    /// [`TokenStore::save_if`](super::TokenStore::save_if).
-    pub fn save_if(
-        &mut self,
-        key: &str,
-        value: Vec<u8>,
-        ttl: Duration,
-        guard: &str,
-        expected: &[u8],
-        now: T,
-    ) -> bool {
-        let holds = self.holds(guard, expected, now);
-        if holds {
-            self.put(key, value, ttl, now);
-        }
-        holds
-    }
-
-    /// Deletes `key` if it holds `expected`, as
-    /// [`TokenStore::remove_if`](super::TokenStore::remove_if).
-    pub fn remove_if(&mut self, key: &str, expected: &[u8], now: T) -> bool {
-        let holds = self.holds(key, expected, now);
-        if holds {
-            self.entries.remove(key);
-        }
-        holds
-    }
-
-    /// Makes `key` expire `ttl` from `now` if it holds `expected`, as
-    /// [`TokenStore::extend_if`](super::TokenStore::extend_if).
-    pub fn extend_if(&mut self, key: &str, expected: &[u8], ttl: Duration, now: T) -> bool {
-        match self.entries.get_mut(key) {
-            Some(e) if e.expires_at > now && e.value == expected => {
-                e.expires_at = now.after(ttl);
-                true
+    /// Applies `rule` at `now`; returns whether it acted, as
+    /// [`TokenStore::apply`](super::TokenStore::apply).
+    pub fn apply(&mut self, rule: Rule, now: T) -> bool {
+        let holds =
+            |key: &str, expected: &[u8]| self.live(key, now).is_some_and(|e| e.value == expected);
+        // The key, and what it is to hold from now on (nothing: removed).
+        let (key, kept) = match rule {
+            Rule::InsertIfAbsent { key, value, ttl } if self.live(&key, now).is_none() => {
+                (key, Some((value, ttl)))
             }
-            _ => false,
-        }
+            Rule::SaveIf {
+                key,
+                value,
+                ttl,
+                guard,
+                expected,
+            } if holds(&guard, &expected) => (key, Some((value, ttl))),
+            Rule::RemoveIf { key, expected } if holds(&key, &expected) => (key, None),
+            // It holds `expected`: the same value, with a new expiry.
+            Rule::ExtendIf { key, expected, ttl } if holds(&key, &expected) => {
+                (key, Some((expected, ttl)))
+            }
+            _ => return false,
+        };
+        match kept {
+            Some((value, ttl)) => {
+                let expires_at = now.after(ttl);
+                self.entries.insert(key, Entry { value, expires_at })
+            }
+            None => self.entries.remove(&key),
+        };
+        true
     }
 
     /// Deletes `key`, whatever it holds; returns whether it held a live value.
@@ -182,21 +154,54 @@ impl<'de> Deserialize<'de> for ExpiringMap<SystemTime> {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Instant;
+    use std::time::{Duration, Instant};
 
     use super::*;
 
     const MINUTE: Duration = Duration::from_secs(60);
+
+    fn insert(key: &str, value: &[u8], ttl: Duration) -> Rule {
+        Rule::InsertIfAbsent {
+            key: key.into(),
+            value: value.to_vec(),
+            ttl,
+        }
+    }
+
+    fn save(key: &str, value: &[u8], ttl: Duration, guard: &str, expected: &[u8]) -> Rule {
+        Rule::SaveIf {
+            key: key.into(),
+            value: value.to_vec(),
+            ttl,
+            guard: guard.into(),
+            expected: expected.to_vec(),
+        }
+    }
+
+    fn remove_if(key: &str, expected: &[u8]) -> Rule {
+        Rule::RemoveIf {
+            key: key.into(),
+            expected: expected.to_vec(),
+        }
+    }
+
+    fn extend(key: &str, expected: &[u8], ttl: Duration) -> Rule {
+        Rule::ExtendIf {
+            key: key.into(),
+            expected: expected.to_vec(),
+            ttl,
+        }
+    }
 
     #[test]
     fn only_the_holder_of_the_guard_saves() {
         let now = Instant::now();
         let mut map = ExpiringMap::new();
         assert!(map.load("k", now).is_none());
-        assert!(!map.save_if("k", b"v1".to_vec(), MINUTE, "l", b"a", now));
-        assert!(map.insert_if_absent("l", b"a", MINUTE, now));
-        assert!(!map.save_if("k", b"v1".to_vec(), MINUTE, "l", b"b", now));
-        assert!(map.save_if("k", b"v1".to_vec(), MINUTE, "l", b"a", now));
+        assert!(!map.apply(save("k", b"v1", MINUTE, "l", b"a"), now));
+        assert!(map.apply(insert("l", b"a", MINUTE), now));
+        assert!(!map.apply(save("k", b"v1", MINUTE, "l", b"b"), now));
+        assert!(map.apply(save("k", b"v1", MINUTE, "l", b"a"), now));
         let later = now + Duration::from_secs(10);
         let found = map.load("k", later).unwrap();
         assert_eq!(found.value, b"v1");
@@ -207,21 +212,21 @@ mod tests {
     fn a_taken_key_is_not_inserted_and_changes_only_for_its_value() {
         let now = Instant::now();
         let mut map = ExpiringMap::new();
-        assert!(map.insert_if_absent("l", b"a", MINUTE, now));
-        assert!(!map.insert_if_absent("l", b"b", MINUTE, now));
+        assert!(map.apply(insert("l", b"a", MINUTE), now));
+        assert!(!map.apply(insert("l", b"b", MINUTE), now));
         assert!(
-            !map.insert_if_absent("l", b"a", MINUTE, now),
+            !map.apply(insert("l", b"a", MINUTE), now),
             "taken, even by its owner"
         );
-        assert!(!map.extend_if("l", b"b", MINUTE * 2, now));
-        assert!(!map.remove_if("l", b"b", now));
+        assert!(!map.apply(extend("l", b"b", MINUTE * 2), now));
+        assert!(!map.apply(remove_if("l", b"b"), now));
         assert_eq!(map.load("l", now).unwrap().ttl, Some(MINUTE));
-        assert!(map.extend_if("l", b"a", MINUTE * 2, now));
+        assert!(map.apply(extend("l", b"a", MINUTE * 2), now));
         assert_eq!(map.load("l", now).unwrap().ttl, Some(MINUTE * 2));
-        assert!(map.remove_if("l", b"a", now));
+        assert!(map.apply(remove_if("l", b"a"), now));
         assert!(map.load("l", now).is_none());
         assert!(
-            !map.extend_if("l", b"a", MINUTE, now),
+            !map.apply(extend("l", b"a", MINUTE), now),
             "never creates a key"
         );
         assert!(map.load("l", now).is_none());
@@ -231,19 +236,19 @@ mod tests {
     fn an_expired_entry_is_absent_for_every_rule_before_any_sweep() {
         let now = Instant::now();
         let mut map = ExpiringMap::new();
-        assert!(map.insert_if_absent("g", b"a", MINUTE, now));
-        assert!(map.save_if("k", b"v".to_vec(), Duration::ZERO, "g", b"a", now));
+        assert!(map.apply(insert("g", b"a", MINUTE), now));
+        assert!(map.apply(save("k", b"v", Duration::ZERO, "g", b"a"), now));
         assert!(map.load("k", now).is_none());
-        assert!(!map.remove_if("k", b"v", now));
-        assert!(!map.extend_if("k", b"v", MINUTE, now));
+        assert!(!map.apply(remove_if("k", b"v"), now));
+        assert!(!map.apply(extend("k", b"v", MINUTE), now));
 
         // A lease of zero has already run out: anyone may take it over.
-        assert!(map.insert_if_absent("l", b"b", Duration::ZERO, now));
-        assert!(map.insert_if_absent("l", b"c", MINUTE, now));
+        assert!(map.apply(insert("l", b"b", Duration::ZERO), now));
+        assert!(map.apply(insert("l", b"c", MINUTE), now));
 
         let after = now + MINUTE;
         assert!(map.load("g", after).is_none());
-        assert!(!map.save_if("k", b"v".to_vec(), MINUTE, "g", b"a", after));
+        assert!(!map.apply(save("k", b"v", MINUTE, "g", b"a"), after));
         assert!(map.sweep(after));
         assert!(!map.sweep(after), "nothing left to drop");
         assert_eq!(map, ExpiringMap::new());
@@ -253,10 +258,10 @@ mod tests {
     fn remove_deletes_whatever_a_key_holds() {
         let now = Instant::now();
         let mut map = ExpiringMap::new();
-        assert!(map.insert_if_absent("k", b"v", MINUTE, now));
+        assert!(map.apply(insert("k", b"v", MINUTE), now));
         assert!(map.remove("k", now));
         assert!(!map.remove("k", now));
-        assert!(map.insert_if_absent("k", b"v", Duration::ZERO, now));
+        assert!(map.apply(insert("k", b"v", Duration::ZERO), now));
         assert!(!map.remove("k", now), "an expired value was no value");
     }
 
@@ -264,11 +269,11 @@ mod tests {
     fn a_huge_ttl_saturates() {
         let now = Instant::now();
         let mut map = ExpiringMap::new();
-        assert!(map.insert_if_absent("k", b"v", Duration::MAX, now));
+        assert!(map.apply(insert("k", b"v", Duration::MAX), now));
         assert!(map.load("k", now).unwrap().ttl.unwrap() > MINUTE);
         let wall = SystemTime::now();
         let mut map = ExpiringMap::new();
-        assert!(map.insert_if_absent("k", b"v", Duration::MAX, wall));
+        assert!(map.apply(insert("k", b"v", Duration::MAX), wall));
         assert!(map.load("k", wall).unwrap().ttl.unwrap() > MINUTE);
     }
 
@@ -276,7 +281,7 @@ mod tests {
     fn the_written_form_keeps_values_and_expiries_to_the_millisecond() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_millis(1_700_000_000_123);
         let mut map = ExpiringMap::new();
-        assert!(map.insert_if_absent("k", b"\x00v", MINUTE, now));
+        assert!(map.apply(insert("k", b"\x00v", MINUTE), now));
         let json = serde_json::to_value(&map).unwrap();
         assert_eq!(
             json,

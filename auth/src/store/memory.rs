@@ -1,11 +1,11 @@
 //! The in-process store.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use infobip_client::BoxFuture;
 
-use super::{ExpiringMap, StoreError, Stored, TokenStore};
+use super::{ExpiringMap, Rule, StoreError, Stored, TokenStore};
 
 /// The in-process [`TokenStore`]: clients built with the same `MemoryStore` (it is cheap to
 /// clone, and clones share their contents) share their tokens and fetch them once.
@@ -38,46 +38,15 @@ impl TokenStore for MemoryStore {
         self.with(|map, now| map.load(key, now))
     }
 
-    fn insert_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.with(|map, now| map.insert_if_absent(key, value, ttl, now))
-    }
-
-    fn save_if<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-        ttl: Duration,
-        guard: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.with(|map, now| map.save_if(key, value, ttl, guard, expected, now))
-    }
-
-    fn remove_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.with(|map, now| map.remove_if(key, expected, now))
-    }
-
-    fn extend_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        self.with(|map, now| map.extend_if(key, expected, ttl, now))
+    fn apply(&self, rule: Rule) -> BoxFuture<'_, Result<bool, StoreError>> {
+        self.with(|map, now| map.apply(rule, now))
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::time::Duration;
+
     use super::*;
 
     #[tokio::test]
@@ -85,14 +54,27 @@ mod tests {
         let store = MemoryStore::new();
         let clone = store.clone();
         let minute = Duration::from_secs(60);
-        assert!(store.insert_if_absent("l", b"a", minute).await.unwrap());
-        assert!(!clone.insert_if_absent("l", b"b", minute).await.unwrap());
-        assert!(clone
-            .save_if("k", b"v".to_vec(), minute, "l", b"a")
-            .await
-            .unwrap());
+        let lock = |value: &[u8]| Rule::InsertIfAbsent {
+            key: "l".into(),
+            value: value.to_vec(),
+            ttl: minute,
+        };
+        assert!(store.apply(lock(b"a")).await.unwrap());
+        assert!(!clone.apply(lock(b"b")).await.unwrap());
+        let save = Rule::SaveIf {
+            key: "k".into(),
+            value: b"v".to_vec(),
+            ttl: minute,
+            guard: "l".into(),
+            expected: b"a".to_vec(),
+        };
+        assert!(clone.apply(save).await.unwrap());
         assert_eq!(store.load("k").await.unwrap().unwrap().value, b"v");
-        assert!(clone.remove_if("l", b"a").await.unwrap());
+        let unlock = Rule::RemoveIf {
+            key: "l".into(),
+            expected: b"a".to_vec(),
+        };
+        assert!(clone.apply(unlock).await.unwrap());
         assert!(store.load("l").await.unwrap().is_none());
     }
 }

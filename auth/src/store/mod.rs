@@ -31,16 +31,15 @@ pub use crate::authenticator::store_key;
 /// and everyone else waits for what it stores. A lock whose holder died is taken over once its
 /// lease runs out.
 ///
-/// Implementations are plain key-value stores with expiry and compare-then-act writes; a lock
-/// is a key inserted if absent, holding its owner's id. They never see a secret: values arrive
-/// encrypted and authenticated (XChaCha20-Poly1305, with the key given to the builder), and
-/// keys hold the base URL, the scheme and a fingerprint of the user and secret keyed by that
-/// key (HMAC-SHA256). The fingerprint is each key's `{...}` hash tag, the same for a
-/// credential's entry and its lock: a store that shards by key (as Redis Cluster does) must
-/// keep keys with one tag together, since `save_if` reads one and writes the other in one
-/// step. Every call is bounded by the builder's store timeout; a store that fails or times out
-/// is bypassed (the client falls back to its own cache, with a rate-limited warning), so a
-/// store outage never stops calls.
+/// Implementations are plain key-value stores with expiry and the compare-then-act writes of
+/// [`Rule`]. They never see a secret: values arrive encrypted and authenticated
+/// (XChaCha20-Poly1305, with the key given to the builder), and keys hold the base URL, the
+/// scheme and a fingerprint of the user and secret keyed by that key (HMAC-SHA256). The
+/// fingerprint is each key's `{...}` hash tag, the same for a credential's entry and its lock:
+/// a store that shards by key (as Redis Cluster does) must keep keys with one tag together,
+/// since [`Rule::SaveIf`] reads one and writes the other in one step. Every call is bounded by
+/// the builder's store timeout; a store that fails or times out is bypassed (the client falls
+/// back to its own cache, with a rate-limited warning), so a store outage never stops calls.
 ///
 /// [`MemoryStore`] shares tokens between the clients of one process, `RedisStore` (feature
 /// `redis`; one server or a Redis Cluster) across processes and hosts. A store of one's own
@@ -49,44 +48,57 @@ pub trait TokenStore: fmt::Debug + Send + Sync + 'static {
     /// The value stored at `key` and how long it has left, or `None` if there is none.
     fn load<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<Stored>, StoreError>>;
 
-    /// Stores `value` at `key` to expire after `ttl`, unless `key` holds a value already;
-    /// returns whether it stored it. (How a lock is taken.)
-    fn insert_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+    /// Applies one compare-then-act `rule` as one atomic step; returns whether it acted.
+    fn apply(&self, rule: Rule) -> BoxFuture<'_, Result<bool, StoreError>>;
+}
 
-    /// Stores `value` at `key`, replacing any value, to expire after `ttl`, if (and only if)
-    /// `guard` holds `expected`; returns whether it did. Atomic: a lock holder whose lease ran
-    /// out and was taken over cannot overwrite what the new holder stores.
-    fn save_if<'a>(
-        &'a self,
-        key: &'a str,
+/// A write of a [`TokenStore`]: each compares what a key holds, then acts, as one atomic step.
+/// A lock is a key inserted if absent, holding its owner's id.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Rule {
+    /// Stores `value` at `key` to expire after `ttl`, unless `key` holds a value already. (How
+    /// a lock is taken.)
+    InsertIfAbsent {
+        /// Where.
+        key: String,
+        /// What.
         value: Vec<u8>,
+        /// For how long.
         ttl: Duration,
-        guard: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-
-    /// Deletes `key` if (and only if) it holds `expected`; returns whether it did. (How a lock
-    /// is released, and a rejected token removed.)
-    fn remove_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
-
-    /// Sets the expiry of `key`, if it holds `expected`, to `ttl` from now; returns whether it
-    /// did. Never creates a key. (How a lock's lease is renewed, and a session's idle clock
-    /// restarted.)
-    fn extend_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
+    },
+    /// Stores `value` at `key`, replacing any value, to expire after `ttl`, if (and only if)
+    /// `guard` holds `expected`: a lock holder whose lease ran out and was taken over cannot
+    /// overwrite what the new holder stores.
+    SaveIf {
+        /// Where.
+        key: String,
+        /// What.
+        value: Vec<u8>,
+        /// For how long.
         ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+        /// The key (a lock) that must hold `expected`.
+        guard: String,
+        /// What `guard` must hold.
+        expected: Vec<u8>,
+    },
+    /// Deletes `key` if it holds `expected`. (How a lock is released, and a rejected token
+    /// removed.)
+    RemoveIf {
+        /// Which key.
+        key: String,
+        /// What it must hold.
+        expected: Vec<u8>,
+    },
+    /// Sets the expiry of `key`, if it holds `expected`, to `ttl` from now; never creates a
+    /// key. (How a lock's lease is renewed, and a session's idle clock restarted.)
+    ExtendIf {
+        /// Which key.
+        key: String,
+        /// What it must hold.
+        expected: Vec<u8>,
+        /// Its new time to live.
+        ttl: Duration,
+    },
 }
 
 /// A value read from a [`TokenStore`].

@@ -12,7 +12,7 @@ use redis::cluster_async::ClusterConnection;
 use redis::{Script, ScriptInvocation};
 use tokio::sync::OnceCell;
 
-use super::{StoreError, Stored, TokenStore};
+use super::{Rule, StoreError, Stored, TokenStore};
 use crate::clock::millis;
 use crate::error::ConfigError;
 
@@ -142,11 +142,6 @@ impl NodeUrl {
     fn tls(&self) -> bool {
         matches!(self.parsed.scheme(), "rediss" | "valkeys")
     }
-
-    /// The database number in the path, if one is given.
-    fn database(&self) -> Option<&str> {
-        Some(self.parsed.path().trim_matches('/')).filter(|db| !db.is_empty())
-    }
 }
 
 fn refused(reason: String) -> ConfigError {
@@ -209,7 +204,8 @@ impl RedisStore {
         };
         for (i, node) in checked.iter().enumerate() {
             let what = format!("node {}", i + 1);
-            if node.database().is_some_and(|db| db != "0") {
+            // The database number in the path, if one is given.
+            if !matches!(node.parsed.path().trim_matches('/'), "" | "0") {
                 return Err(refused(format!(
                     "{what} names a database; a Redis Cluster has only database 0, so leave the path out"
                 )));
@@ -300,14 +296,6 @@ impl RedisStore {
         };
         ran.map_err(|e| failed(&e))
     }
-
-    /// Runs a compare-then-act script, which answers 1 when it acted.
-    fn acted<'a>(
-        &'a self,
-        script: ScriptInvocation<'a>,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        Box::pin(async move { Ok(self.run::<i64>(script).await? == 1) })
-    }
 }
 
 /// The connection to one server or to a cluster.
@@ -339,53 +327,38 @@ impl TokenStore for RedisStore {
         })
     }
 
-    fn insert_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut script = INSERT_IF_ABSENT.key(key);
-        script.arg(value).arg(expiry_ms(ttl));
-        self.acted(script)
-    }
-
-    fn save_if<'a>(
-        &'a self,
-        key: &'a str,
-        value: Vec<u8>,
-        ttl: Duration,
-        guard: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut script = SAVE_IF.key(key);
-        script
-            .key(guard)
-            .arg(value)
-            .arg(expiry_ms(ttl))
-            .arg(expected);
-        self.acted(script)
-    }
-
-    fn remove_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut script = REMOVE_IF.key(key);
-        script.arg(expected);
-        self.acted(script)
-    }
-
-    fn extend_if<'a>(
-        &'a self,
-        key: &'a str,
-        expected: &'a [u8],
-        ttl: Duration,
-    ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut script = EXTEND_IF.key(key);
-        script.arg(expected).arg(expiry_ms(ttl));
-        self.acted(script)
+    fn apply(&self, rule: Rule) -> BoxFuture<'_, Result<bool, StoreError>> {
+        let mut script;
+        match rule {
+            Rule::InsertIfAbsent { key, value, ttl } => {
+                script = INSERT_IF_ABSENT.key(key);
+                script.arg(value).arg(expiry_ms(ttl));
+            }
+            Rule::SaveIf {
+                key,
+                value,
+                ttl,
+                guard,
+                expected,
+            } => {
+                script = SAVE_IF.key(key);
+                script
+                    .key(guard)
+                    .arg(value)
+                    .arg(expiry_ms(ttl))
+                    .arg(expected);
+            }
+            Rule::RemoveIf { key, expected } => {
+                script = REMOVE_IF.key(key);
+                script.arg(expected);
+            }
+            Rule::ExtendIf { key, expected, ttl } => {
+                script = EXTEND_IF.key(key);
+                script.arg(expected).arg(expiry_ms(ttl));
+            }
+        }
+        // Each script answers 1 when it acted.
+        Box::pin(async move { Ok(self.run::<i64>(script).await? == 1) })
     }
 }
 

@@ -67,17 +67,54 @@ impl EncryptionKey {
     }
 
     /// `value` as JSON, encrypted and authenticated with this key and bound to `context`:
-    /// only [`open`](Self::open) with the same key and context reads it back. For a
-    /// [`TokenStore`](super::TokenStore) that seals more than the values it is given (a file
-    /// store sealing its whole file).
+    /// only [`open`](Self::open) with the same key and context reads it back. How every store
+    /// value is sealed (its context being its store key), and what a
+    /// [`TokenStore`](super::TokenStore) that seals more than the values it is given uses (a
+    /// file store sealing its whole file).
     pub fn seal<T: Serialize>(&self, context: &str, value: &T) -> Result<Vec<u8>, StoreError> {
-        Sealer::new(self).seal(context, value)
+        let json = Zeroizing::new(
+            serde_json::to_vec(value).map_err(|_| StoreError::new("could not encode a token"))?,
+        );
+        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
+        // The context binds the value to its store key: an entry copied under another
+        // account's key does not decrypt.
+        let payload = Payload {
+            msg: &json,
+            aad: context.as_bytes(),
+        };
+        let ciphertext = self
+            .cipher()
+            .encrypt(&nonce, payload)
+            .map_err(|_| StoreError::new("could not encrypt a token"))?;
+        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
+        sealed.push(FORMAT);
+        sealed.extend_from_slice(&nonce);
+        sealed.extend_from_slice(&ciphertext);
+        Ok(sealed)
     }
 
     /// What [`seal`](Self::seal) wrote for `context`; `None` if it cannot be read with this
     /// key (another key, another context, damaged, another format).
     pub fn open<T: DeserializeOwned>(&self, context: &str, sealed: &[u8]) -> Option<T> {
-        Sealer::new(self).open(context, sealed)
+        let (&format, rest) = sealed.split_first()?;
+        if format != FORMAT || rest.len() < NONCE_LEN {
+            return None;
+        }
+        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
+        let payload = Payload {
+            msg: ciphertext,
+            aad: context.as_bytes(),
+        };
+        let json = Zeroizing::new(
+            self.cipher()
+                .decrypt(XNonce::from_slice(nonce), payload)
+                .ok()?,
+        );
+        serde_json::from_slice(&json).ok()
+    }
+
+    fn cipher(&self) -> XChaCha20Poly1305 {
+        XChaCha20Poly1305::new(self.bytes().into())
     }
 
     pub(crate) fn bytes(&self) -> &[u8; 32] {
@@ -150,65 +187,6 @@ fn keyed(key: &[u8; 32]) -> HmacSha256 {
     <HmacSha256 as KeyInit>::new((&*block).into())
 }
 
-/// Seals values for a store and opens them again.
-pub(crate) struct Sealer {
-    cipher: XChaCha20Poly1305,
-}
-
-impl Sealer {
-    pub(crate) fn new(key: &EncryptionKey) -> Self {
-        Self {
-            cipher: XChaCha20Poly1305::new(key.bytes().into()),
-        }
-    }
-
-    /// Encrypts `plain` for the store key `key`.
-    pub(crate) fn seal<T: Serialize>(&self, key: &str, plain: &T) -> Result<Vec<u8>, StoreError> {
-        let json = Zeroizing::new(
-            serde_json::to_vec(plain).map_err(|_| StoreError::new("could not encode a token"))?,
-        );
-        let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
-        let ciphertext = self
-            .cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: &json,
-                    // Binds the value to its key: an entry copied under another account's
-                    // key does not decrypt.
-                    aad: key.as_bytes(),
-                },
-            )
-            .map_err(|_| StoreError::new("could not encrypt a token"))?;
-        let mut sealed = Vec::with_capacity(1 + NONCE_LEN + ciphertext.len());
-        sealed.push(FORMAT);
-        sealed.extend_from_slice(&nonce);
-        sealed.extend_from_slice(&ciphertext);
-        Ok(sealed)
-    }
-
-    /// Decrypts what [`seal`](Self::seal) wrote for `key`; `None` if it cannot.
-    pub(crate) fn open<T: DeserializeOwned>(&self, key: &str, sealed: &[u8]) -> Option<T> {
-        let (&format, rest) = sealed.split_first()?;
-        if format != FORMAT || rest.len() < NONCE_LEN {
-            return None;
-        }
-        let (nonce, ciphertext) = rest.split_at(NONCE_LEN);
-        let json = Zeroizing::new(
-            self.cipher
-                .decrypt(
-                    XNonce::from_slice(nonce),
-                    Payload {
-                        msg: ciphertext,
-                        aad: key.as_bytes(),
-                    },
-                )
-                .ok()?,
-        );
-        serde_json::from_slice(&json).ok()
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,7 +205,7 @@ mod tests {
 
     #[test]
     fn entries_open_only_with_their_key_under_their_name_and_untouched() {
-        let alice = Sealer::new(&EncryptionKey::from_bytes([1; 32]));
+        let alice = EncryptionKey::from_bytes([1; 32]);
         let sealed = alice.seal("alice", &entry("tok-SECRET")).unwrap();
         assert_eq!(
             alice.open::<Kept>("alice", &sealed).unwrap().token,
@@ -239,7 +217,7 @@ mod tests {
 
         // Another key; the same key under another store key (a copied entry); a flipped bit;
         // a cut value; an unknown format version.
-        let other = Sealer::new(&EncryptionKey::from_bytes([2; 32]));
+        let other = EncryptionKey::from_bytes([2; 32]);
         assert!(other.open::<Kept>("alice", &sealed).is_none());
         assert!(alice.open::<Kept>("bob", &sealed).is_none());
         for i in [0, 1, 30, sealed.len() - 1] {
