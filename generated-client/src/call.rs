@@ -15,6 +15,7 @@ use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::deprecation::RequestLine;
 use crate::error::{read_bounded, Chain};
 use crate::hooks::Call;
 use crate::{redact, trace, Auth, Error, ErrorKind, InfobipError, Operation, Rebuild, Transport};
@@ -38,7 +39,7 @@ pub(crate) async fn execute(
         .await
         .map_err(|error| Error::new(operation, ErrorKind::Auth(error)))?;
     let answer = dispatch(auth, call, request, None).await;
-    answered(auth, operation, &answer);
+    answered(auth, operation, None, &answer);
     answer.map_err(|error| transport_error(operation, error))
 }
 
@@ -52,10 +53,11 @@ pub(crate) fn send<'a>(
     request: reqwest::Request,
     rebuild: Option<&'a dyn Rebuild>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+    let line = RequestLine::of(call.operation, &request);
     let sending = dispatch(auth, call, request, rebuild);
     async move {
         let answer = sending.await;
-        answered(auth, call.operation, &answer);
+        answered(auth, call.operation, line.as_ref(), &answer);
         answer
     }
 }
@@ -86,16 +88,17 @@ fn dispatch<'a>(
     }
 }
 
-/// Logs a `Deprecation` or `Sunset` answer of `operation` once, for an authenticator that
-/// guards its answers.
+/// Logs a `Deprecation` or `Sunset` answer of `operation` (of `line`, a request written by
+/// hand) once, for an authenticator that guards its answers.
 fn answered(
     auth: &Auth,
     operation: &'static Operation,
+    line: Option<&RequestLine>,
     answer: &reqwest::Result<reqwest::Response>,
 ) {
     if let Ok(response) = answer {
         if auth.authenticator().guards_answers() {
-            auth.notice(operation, response);
+            auth.notice(operation, line, response);
         }
     }
 }
