@@ -137,6 +137,8 @@ mod secret;
 #[cfg(feature = "sms")]
 mod sms_logs;
 #[doc(hidden)]
+pub mod time;
+#[doc(hidden)]
 pub mod trace;
 mod webhook;
 #[cfg(feature = "webhooks")]

@@ -64,10 +64,7 @@ pub(crate) async fn answered(
     request_method: &reqwest::Method,
     response: reqwest::Result<reqwest::Response>,
 ) -> reqwest::Result<reqwest::Response> {
-    span.record(
-        "duration_ms",
-        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    );
+    span.record("duration_ms", crate::time::millis(started.elapsed()));
     let response = match response {
         Ok(response) => response,
         Err(error) => {
