@@ -3,8 +3,6 @@
 //! once per operation and connection: a warning on every call would drown the logs of a
 //! service that sends thousands of messages a minute. A request written by hand
 //! ([`HAND_WRITTEN`]) is its own operation per method and path.
-//!
-//! Public for this crate's tests; not part of its stable API.
 
 use std::collections::HashSet;
 use std::sync::{Mutex, PoisonError};
@@ -139,6 +137,6 @@ impl Notices {
 
 /// A header's value as text; one that is not visible ASCII is not printed, since a log line
 /// is no place for bytes a terminal may interpret.
-pub fn text(value: &HeaderValue) -> &str {
+fn text(value: &HeaderValue) -> &str {
     value.to_str().unwrap_or("[not text]")
 }

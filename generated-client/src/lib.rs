@@ -119,8 +119,7 @@ mod buffered;
 mod call;
 mod connection;
 mod datetime;
-#[doc(hidden)]
-pub mod deprecation;
+mod deprecation;
 mod error;
 mod error_body;
 mod hooks;
@@ -138,8 +137,7 @@ mod secret;
 mod sms_logs;
 #[doc(hidden)]
 pub mod time;
-#[doc(hidden)]
-pub mod trace;
+mod trace;
 mod webhook;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;

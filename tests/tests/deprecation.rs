@@ -109,6 +109,29 @@ async fn an_answer_without_the_headers_logs_no_warning() {
     }
 }
 
+#[tokio::test]
+async fn a_header_value_that_is_not_text_is_not_printed() {
+    let logs = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber_at(Level::WARN));
+    let server = RecordingServer::start().await.unwrap();
+    // A right-to-left override: bytes a terminal would act on, in a log line read in one.
+    server.reply(
+        Reply::json(200, BALANCE)
+            .header("Deprecation", "@1728475200\u{202e}")
+            .header("Sunset", SUNSET),
+    );
+    client(&server).get_account_balance().send().await.unwrap();
+    let [warning] = warnings(&logs)
+        .try_into()
+        .unwrap_or_else(|lines: Vec<_>| panic!("expected one warning, got {lines:#?}"));
+    assert!(warning.contains("deprecation=\"[not text]\""), "{warning}");
+    assert!(!warning.contains('\u{202e}'), "{warning}");
+    assert!(
+        warning.contains(&format!("sunset=\"{SUNSET}\"")),
+        "{warning}"
+    );
+}
+
 /// Answers an OAuth 2.0 token request with a token, and every other request with `answer`.
 fn tokens_and(answer: fn() -> Reply) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     move |request: &Recorded| {
