@@ -63,3 +63,82 @@ async fn unreadable_bodies_keep_no_secret() {
     assert!(!kept.contains("S3CR"), "{kept}");
     assert!(kept.contains("23 bytes"), "{kept}");
 }
+
+#[test]
+fn a_url_shows_no_password_and_no_secret_query_value_and_keeps_the_rest() {
+    let url = reqwest::Url::parse(
+        "https://u:pw-S3CRET@h.example/a?name=a%20b&apiKeySecret=k-S3CRET&access_token=t-S3CRET&page=2",
+    )
+    .unwrap();
+    let shown = redact::redacted_url(&url).to_string();
+    assert!(!shown.contains("S3CRET"), "{shown}");
+    assert!(
+        shown.starts_with("https://u:%5Bredacted%5D@h.example/a?"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("name=a+b") && shown.contains("page=2"),
+        "{shown}"
+    );
+    assert!(shown.contains("apiKeySecret=%5Bredacted%5D"), "{shown}");
+    let plain = reqwest::Url::parse("https://h.example/account/1/balance?page=2").unwrap();
+    assert_eq!(redact::redacted_url(&plain), plain);
+}
+
+#[test]
+fn names_of_secrets_are_known_however_they_are_written() {
+    let shown = |name: &str| {
+        let url = reqwest::Url::parse(&format!("https://h/p?{name}=v4lue")).unwrap();
+        redact::redacted_url(&url).to_string()
+    };
+    for secret in [
+        "token",
+        "access_token",
+        "apiKeySecret",
+        "client-secret",
+        "Password",
+        "Authorization",
+        "credentials",
+        "clientCredential",
+        "apiKey",
+        "api_key",
+        "X-Api-Key",
+        "APIKEY",
+        "pwd",
+        "db_passwd",
+    ] {
+        let shown = shown(secret);
+        assert!(!shown.contains("v4lue"), "{secret}: {shown}");
+    }
+    for plain in [
+        "apiKeyId",
+        "apiKeyName",
+        "name",
+        "page",
+        "pinId",
+        "keyword",
+        "to",
+    ] {
+        let shown = shown(plain);
+        assert!(
+            shown.ends_with(&format!("?{plain}=v4lue")),
+            "{plain}: {shown}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_urls_secrets_are_found_as_sent_and_decoded_and_taken_out_of_an_echo() {
+    // An error page that echoes the request: each secret as sent, as decoded, and the
+    // user-info password.
+    let echo = answer(
+        401,
+        "https://u:pw@h/p?apiKeySecret=a%2Fb+c&name=x&&token=",
+        "echo a/b c and a%2Fb+c, name=x, pw".into(),
+    );
+    let handed = redact::response(&HAND_WRITTEN, echo).await.unwrap();
+    assert_eq!(
+        handed.text().await.unwrap(),
+        "echo [redacted] and [redacted], name=x, [redacted]"
+    );
+}
