@@ -99,10 +99,9 @@ impl Moment for SystemTime {
 /// As good as forever for an expiry, and small enough to add to any time a clock gives.
 const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
-/// `duration` in whole milliseconds, saturating: for logs, and for other processes.
-pub(crate) fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
+// `duration` in whole milliseconds, saturating, for logs and for other processes: the
+// client's, which records its call spans with it, so that the workspace converts in one place.
+pub(crate) use infobip_client::time::millis;
 
 /// Milliseconds since the epoch, for times that other processes read.
 #[cfg_attr(not(feature = "token-store"), allow(dead_code))]

@@ -17,6 +17,7 @@ use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::deprecation::RequestLine;
 use crate::error::{read_bounded, Chain};
 use crate::hooks::Call;
 use crate::{redact, trace, Auth, Error, ErrorKind, InfobipError, Operation, Rebuild, Transport};
@@ -49,7 +50,7 @@ pub(crate) fn execute<'a>(
         let guarded = auth.authenticator().guards_answers();
         let answer = dispatch(auth, call, request, None, guarded).await;
         if guarded {
-            answered(auth, operation, &answer);
+            answered(auth, operation, None, &answer);
         }
         answer.map_err(|error| transport_error(operation, error))
     }
@@ -65,10 +66,11 @@ pub(crate) fn send<'a>(
     request: reqwest::Request,
     rebuild: Option<&'a dyn Rebuild>,
 ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
+    let line = RequestLine::of(call.operation, &request);
     let guarded = auth.authenticator().guards_answers();
     dispatch(auth, call, request, rebuild, guarded).map(move |answer| {
         if guarded {
-            answered(auth, call.operation, &answer);
+            answered(auth, call.operation, line.as_ref(), &answer);
         }
         answer
     })
@@ -102,15 +104,16 @@ fn dispatch<'a>(
     }
 }
 
-/// Logs a `Deprecation` or `Sunset` answer of `operation` once (for an authenticator that
-/// guards its answers).
+/// Logs a `Deprecation` or `Sunset` answer of `operation` (of `line`, a request written by
+/// hand) once (for an authenticator that guards its answers).
 fn answered(
     auth: &Auth,
     operation: &'static Operation,
+    line: Option<&RequestLine>,
     answer: &reqwest::Result<reqwest::Response>,
 ) {
     if let Ok(response) = answer {
-        auth.notice(operation, response);
+        auth.notice(operation, line, response);
     }
 }
 

@@ -11,7 +11,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use crate::deprecation::Notices;
+use crate::deprecation::{Notices, RequestLine};
 use crate::{Operation, Rebuild, Scheme};
 
 /// A boxed, sendable future, as the dyn-compatible [`Authenticator`] methods return.
@@ -192,9 +192,14 @@ impl Auth {
     }
 
     /// A `Deprecation` or `Sunset` header on `response`, logged if it is the first of
-    /// `operation`'s.
-    pub(crate) fn notice(&self, operation: &'static Operation, response: &reqwest::Response) {
-        self.notices.check(operation, response);
+    /// `operation`'s (of `line`'s, for a request written by hand).
+    pub(crate) fn notice(
+        &self,
+        operation: &'static Operation,
+        line: Option<&RequestLine>,
+        response: &reqwest::Response,
+    ) {
+        self.notices.check(operation, line, response);
     }
 
     /// An authenticator that adds nothing: only the unauthenticated operations (create-session,

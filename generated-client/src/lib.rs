@@ -119,8 +119,7 @@ mod buffered;
 mod call;
 mod connection;
 mod datetime;
-#[doc(hidden)]
-pub mod deprecation;
+mod deprecation;
 mod error;
 mod error_body;
 mod hooks;
@@ -137,7 +136,8 @@ mod secret;
 #[cfg(feature = "sms")]
 mod sms_logs;
 #[doc(hidden)]
-pub mod trace;
+pub mod time;
+mod trace;
 mod webhook;
 #[cfg(feature = "webhooks")]
 pub mod webhooks;

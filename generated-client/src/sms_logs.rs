@@ -123,7 +123,7 @@ impl Pages<'_> {
                 .unwrap_or(Duration::from_secs(1 << waits.min(6)));
             waits += 1;
             tracing::info!(
-                wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX),
+                wait_ms = crate::time::millis(wait),
                 waits,
                 "the SMS logs allow 120 calls a minute; waiting before the next page"
             );

@@ -1,8 +1,6 @@
 //! The span every product call runs in, with what a support ticket asks for: the operation,
 //! the status Infobip answered, and the bulk and message ids the call named or was given.
 //! Never a secret, a message's text or a destination: only those fields are read.
-//!
-//! Public for this crate's tests; not part of its stable API.
 
 use std::time::Instant;
 
@@ -64,10 +62,7 @@ pub(crate) async fn answered(
     request_method: &reqwest::Method,
     response: reqwest::Result<reqwest::Response>,
 ) -> reqwest::Result<reqwest::Response> {
-    span.record(
-        "duration_ms",
-        u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-    );
+    span.record("duration_ms", crate::time::millis(started.elapsed()));
     let response = match response {
         Ok(response) => response,
         Err(error) => {
@@ -139,7 +134,7 @@ fn record_ids(span: &Span, bulk_ids: &[String], message_ids: &[String]) {
 }
 
 /// Up to ten ids (`MAX_IDS`), comma-separated, and how many more there were.
-pub fn listed(ids: &[String]) -> String {
+fn listed(ids: &[String]) -> String {
     let shown = ids[..ids.len().min(MAX_IDS)].join(",");
     match ids.len().saturating_sub(MAX_IDS) {
         0 => shown,
@@ -149,7 +144,7 @@ pub fn listed(ids: &[String]) -> String {
 
 /// The bulk id and each message's id in `body`, the answer to a call that created messages,
 /// if it is one.
-pub fn created_ids(body: &[u8]) -> Option<(Option<String>, Vec<Option<String>>)> {
+fn created_ids(body: &[u8]) -> Option<(Option<String>, Vec<Option<String>>)> {
     let created: Created = serde_json::from_slice(body).ok()?;
     let messages = created.messages.into_iter().map(|m| m.message_id);
     Some((created.bulk_id, messages.collect()))

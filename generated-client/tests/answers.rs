@@ -1,12 +1,13 @@
 //! What happens to an answer on its way back from every call (`call.rs`): a secret of the
 //! request's URL taken out, an unreadable body that may hold secrets withheld, a download
-//! handed on as it streams; the ids a call span lists; a deprecation notice's values.
+//! handed on as it streams. The call's span and deprecation notice are read from the logs, in
+//! the workspace's `tests/` (`secrets.rs`, `deprecation.rs`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use futures_util::{FutureExt as _, StreamExt as _};
 use infobip_client::account::operations::CREATE_API_KEY;
-use infobip_client::{deprecation, redact, trace, HAND_WRITTEN};
+use infobip_client::{redact, HAND_WRITTEN};
 use reqwest::ResponseBuilderExt as _;
 
 fn answer(status: u16, url: &str, body: reqwest::Body) -> reqwest::Response {
@@ -64,26 +65,80 @@ async fn unreadable_bodies_keep_no_secret() {
 }
 
 #[test]
-fn long_id_lists_are_cut_and_counted() {
-    let ids: Vec<String> = (0..12).map(|i| format!("m{i}")).collect();
-    assert_eq!(trace::listed(&ids[..2]), "m0,m1");
-    assert_eq!(trace::listed(&ids), "m0,m1,m2,m3,m4,m5,m6,m7,m8,m9 (+2)");
+fn a_url_shows_no_password_and_no_secret_query_value_and_keeps_the_rest() {
+    let url = reqwest::Url::parse(
+        "https://u:pw-S3CRET@h.example/a?name=a%20b&apiKeySecret=k-S3CRET&access_token=t-S3CRET&page=2",
+    )
+    .unwrap();
+    let shown = redact::redacted_url(&url).to_string();
+    assert!(!shown.contains("S3CRET"), "{shown}");
+    assert!(
+        shown.starts_with("https://u:%5Bredacted%5D@h.example/a?"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("name=a+b") && shown.contains("page=2"),
+        "{shown}"
+    );
+    assert!(shown.contains("apiKeySecret=%5Bredacted%5D"), "{shown}");
+    let plain = reqwest::Url::parse("https://h.example/account/1/balance?page=2").unwrap();
+    assert_eq!(redact::redacted_url(&plain), plain);
 }
 
 #[test]
-fn only_the_ids_of_a_send_answer_are_read() {
-    let body = br#"{"bulkId":"b-1","messages":[{"messageId":"m-1","status":{"groupId":1},"destination":"41793026727"}],"text":"123456 is your code"}"#;
-    let (bulk_id, message_ids) = trace::created_ids(body).unwrap();
-    assert_eq!(bulk_id.as_deref(), Some("b-1"));
-    assert_eq!(message_ids, [Some(String::from("m-1"))]);
-    let (bulk_id, message_ids) = trace::created_ids(br#"{"balance":1.5}"#).unwrap();
-    assert!(bulk_id.is_none() && message_ids.is_empty());
+fn names_of_secrets_are_known_however_they_are_written() {
+    let shown = |name: &str| {
+        let url = reqwest::Url::parse(&format!("https://h/p?{name}=v4lue")).unwrap();
+        redact::redacted_url(&url).to_string()
+    };
+    for secret in [
+        "token",
+        "access_token",
+        "apiKeySecret",
+        "client-secret",
+        "Password",
+        "Authorization",
+        "credentials",
+        "clientCredential",
+        "apiKey",
+        "api_key",
+        "X-Api-Key",
+        "APIKEY",
+        "pwd",
+        "db_passwd",
+    ] {
+        let shown = shown(secret);
+        assert!(!shown.contains("v4lue"), "{secret}: {shown}");
+    }
+    for plain in [
+        "apiKeyId",
+        "apiKeyName",
+        "name",
+        "page",
+        "pinId",
+        "keyword",
+        "to",
+    ] {
+        let shown = shown(plain);
+        assert!(
+            shown.ends_with(&format!("?{plain}=v4lue")),
+            "{plain}: {shown}"
+        );
+    }
 }
 
-#[test]
-fn deprecation_header_values_that_are_not_text_are_not_printed() {
-    let text = reqwest::header::HeaderValue::from_static("@1688169599");
-    assert_eq!(deprecation::text(&text), "@1688169599");
-    let bytes = reqwest::header::HeaderValue::from_bytes(b"\xff\xfe").unwrap();
-    assert_eq!(deprecation::text(&bytes), "[not text]");
+#[tokio::test]
+async fn a_urls_secrets_are_found_as_sent_and_decoded_and_taken_out_of_an_echo() {
+    // An error page that echoes the request: each secret as sent, as decoded, and the
+    // user-info password.
+    let echo = answer(
+        401,
+        "https://u:pw@h/p?apiKeySecret=a%2Fb+c&name=x&&token=",
+        "echo a/b c and a%2Fb+c, name=x, pw".into(),
+    );
+    let handed = redact::response(&HAND_WRITTEN, echo).await.unwrap();
+    assert_eq!(
+        handed.text().await.unwrap(),
+        "echo [redacted] and [redacted], name=x, [redacted]"
+    );
 }

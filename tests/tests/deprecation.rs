@@ -109,6 +109,29 @@ async fn an_answer_without_the_headers_logs_no_warning() {
     }
 }
 
+#[tokio::test]
+async fn a_header_value_that_is_not_text_is_not_printed() {
+    let logs = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber_at(Level::WARN));
+    let server = RecordingServer::start().await.unwrap();
+    // A right-to-left override: bytes a terminal would act on, in a log line read in one.
+    server.reply(
+        Reply::json(200, BALANCE)
+            .header("Deprecation", "@1728475200\u{202e}")
+            .header("Sunset", SUNSET),
+    );
+    client(&server).get_account_balance().send().await.unwrap();
+    let [warning] = warnings(&logs)
+        .try_into()
+        .unwrap_or_else(|lines: Vec<_>| panic!("expected one warning, got {lines:#?}"));
+    assert!(warning.contains("deprecation=\"[not text]\""), "{warning}");
+    assert!(!warning.contains('\u{202e}'), "{warning}");
+    assert!(
+        warning.contains(&format!("sunset=\"{SUNSET}\"")),
+        "{warning}"
+    );
+}
+
 /// Answers an OAuth 2.0 token request with a token, and every other request with `answer`.
 fn tokens_and(answer: fn() -> Reply) -> impl Fn(&Recorded) -> Reply + Send + Sync + 'static {
     move |request: &Recorded| {
@@ -228,4 +251,99 @@ async fn a_deprecated_upload_is_logged_once_per_connection() {
         assert_eq!(sent.document_id, "doc-1");
     })
     .await;
+}
+
+/// A request written by hand for `path` (with a query) on `infobip`'s origin, answered by
+/// the server with a deprecation.
+async fn send_by_hand(infobip: &Infobip, method: reqwest::Method, path: &str) {
+    let url = format!("{}{path}?token=t-S3CRET&page=2", infobip.base_url());
+    let request = reqwest::Request::new(method, url.parse().unwrap());
+    let answer = infobip.send(request).await.unwrap();
+    assert_eq!(answer.status(), 200);
+}
+
+fn hand_written_connection(server: &RecordingServer) -> Infobip {
+    ClientBuilder::api_key(KEY)
+        .base_url(server.base_url())
+        .connect()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn requests_written_by_hand_are_logged_once_per_method_and_path_naming_the_path() {
+    for level in [Level::WARN, Level::TRACE] {
+        let logs = CapturedLogs::default();
+        let _guard = tracing::subscriber::set_default(logs.subscriber_at(level));
+        let server = RecordingServer::start_with(|_: &Recorded| deprecated_balance())
+            .await
+            .unwrap();
+        let infobip = hand_written_connection(&server);
+        for (method, path) in [
+            (reqwest::Method::GET, "/new-product/1/a"),
+            (reqwest::Method::GET, "/new-product/1/a"),
+            (reqwest::Method::GET, "/new-product/1/b"),
+            (reqwest::Method::DELETE, "/new-product/1/b"),
+        ] {
+            send_by_hand(&infobip, method, path).await;
+        }
+        let lines = warnings(&logs);
+        assert_eq!(lines.len(), 3, "at {level}: {lines:#?}");
+        for (line, (method, path)) in lines.iter().zip([
+            ("GET", "/new-product/1/a"),
+            ("GET", "/new-product/1/b"),
+            ("DELETE", "/new-product/1/b"),
+        ]) {
+            assert!(line.contains(&format!("method={method}")), "{line}");
+            assert!(line.contains(&format!("path=\"{path}\"")), "{line}");
+            // The query is the caller's and may hold a secret: none of it is named.
+            for query in ["S3CRET", "token", "page"] {
+                assert!(!line.contains(query), "{query} in {line}");
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn requests_written_by_hand_stop_being_logged_after_256_paths_with_one_last_notice() {
+    let logs = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber_at(Level::WARN));
+    let server = RecordingServer::start_with(|_: &Recorded| deprecated_balance())
+        .await
+        .unwrap();
+    let infobip = hand_written_connection(&server);
+    // Paths a caller chooses (an id in each): a connection remembers a bounded number.
+    for id in 0..300 {
+        send_by_hand(
+            &infobip,
+            reqwest::Method::GET,
+            &format!("/people/2/persons/{id}"),
+        )
+        .await;
+    }
+    let lines = warnings(&logs);
+    assert_eq!(lines.len(), 257, "{:#?}", lines.last());
+    assert!(
+        lines[255].contains("path=\"/people/2/persons/255\""),
+        "{}",
+        lines[255]
+    );
+    let last = &lines[256];
+    assert!(last.contains("WARN") && last.contains("256"), "{last}");
+    assert!(!last.contains("/people/2/persons/256"), "{last}");
+
+    // Generated operations are still logged, each under its own id.
+    server.reply(deprecated_balance());
+    infobip
+        .account()
+        .get_account_balance()
+        .send()
+        .await
+        .unwrap();
+    let lines = warnings(&logs);
+    assert_eq!(lines.len(), 258, "{:#?}", lines.last());
+    assert!(
+        lines[257].contains("operation=\"get-account-balance\""),
+        "{}",
+        lines[257]
+    );
 }

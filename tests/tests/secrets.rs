@@ -870,3 +870,64 @@ impl infobip_client::Authenticator for Forwarding {
         self.0.authenticator().send(call, request)
     }
 }
+
+// ---- what a call's span reads of its answer ----------------------------------------------
+
+#[test]
+fn a_send_span_lists_ten_message_ids_and_counts_the_rest_and_reads_nothing_else() {
+    use infobip_client::Products as _;
+    use workspace_tests::{RecordingServer, Reply};
+
+    with_logs(|logs| async move {
+        let server = RecordingServer::start().await.unwrap();
+        let infobip = ClientBuilder::api_key("k3y-0f-the-test")
+            .base_url(server.base_url())
+            .connect()
+            .unwrap();
+        let messages: Vec<Value> = (0..12)
+            .map(|i| json!({"messageId": format!("m{i}"), "destination": "41793026727", "status": {"groupId": 1}}))
+            .collect();
+        let answer = json!({"bulkId": "b-1", "messages": messages, "text": "918273 is your code"});
+        server.reply(Reply::json(200, answer.to_string()));
+        let request: infobip_client::sms::types::SmsRequestEnvelope =
+            serde_json::from_value(json!({
+                "messages": [{"destinations": [{"to": "41793026727"}], "content": {"text": "x"}}]
+            }))
+            .unwrap();
+        let sms = infobip.sms();
+        sms.send_sms_messages()
+            .body(request.clone())
+            .send()
+            .await
+            .unwrap();
+        // An answer to a POST that names no ids: none are recorded.
+        server.reply(Reply::json(200, r#"{"balance":1.5}"#));
+        // Whether it reads as a send's answer is the client's business; its span is ours.
+        let _ = sms.send_sms_messages().body(request).send().await;
+
+        let text = logs.text();
+        let closed: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("infobip.call") && l.contains("close"))
+            .collect();
+        let [listed, none] = closed[..] else {
+            panic!("expected two closed call spans in:\n{text}")
+        };
+        for expected in [
+            "bulk_id=\"b-1\"",
+            "message_id=\"m0,m1,m2,m3,m4,m5,m6,m7,m8,m9 (+2)\"",
+            "messages=12",
+        ] {
+            assert!(listed.contains(expected), "{expected} not in {listed}");
+        }
+        assert!(
+            !none.contains("bulk_id") && !none.contains("message_id"),
+            "{none}"
+        );
+        // Of the answer, the ids only: not its destinations, statuses or text.
+        for answered in ["41793026727", "groupId", "918273"] {
+            assert!(!listed.contains(answered), "{answered} in {listed}");
+        }
+        assert!(!text.contains("918273"), "{text}");
+    });
+}

@@ -3,10 +3,6 @@
 //! a [`TokenScheme`] in the file named for it, which holds everything particular to it, so that
 //! the cache, the store and the hooks never ask which scheme they serve.
 
-// What a shared store needs of a scheme (store keys, entries, keep-alive) serves the fleet
-// (feature `token-store`) only.
-#![cfg_attr(not(feature = "token-store"), allow(dead_code))]
-
 pub(crate) mod ibsso;
 pub(crate) mod oauth2;
 
@@ -31,6 +27,7 @@ use crate::validate::{check_secret, check_username, sensitive_header};
 /// particular to it. Every scheme is a [`TokenSource`] of its own tokens.
 pub(crate) trait TokenScheme: TokenSource {
     /// The scheme's name in store keys (`oauth2`, `ibsso`).
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn name(&self) -> &'static str;
 
     /// The user the tokens belong to (hashed in store keys).
@@ -77,6 +74,7 @@ pub(crate) trait TokenScheme: TokenSource {
 
     /// The token a store entry holds, with `ttl` left in the store, and whether it is fresh;
     /// `None` if it is no longer usable.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn token_from_entry(
         &self,
         entry: &SharedToken,
@@ -87,6 +85,7 @@ pub(crate) trait TokenScheme: TokenSource {
 
     /// For a token that idles out: how often a process that uses it restarts the stored
     /// copy's expiry, and to what. `None` for a token with a fixed life.
+    #[cfg_attr(not(feature = "token-store"), allow(dead_code))]
     fn keep_alive(&self) -> Option<KeepAlive> {
         None
     }
@@ -153,6 +152,7 @@ pub(crate) type Pause<'a> = &'a (dyn Fn(&AuthError) -> Duration + Send + Sync);
 
 /// How the stored copy of an idle-expiring token is kept alive by its users.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 pub(crate) struct KeepAlive {
     /// At most this often per process.
     pub(crate) every: Duration,
@@ -161,6 +161,7 @@ pub(crate) struct KeepAlive {
 }
 
 /// What a shared store keeps for a token (encrypted before it leaves the process).
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 #[derive(Serialize, Deserialize)]
 pub(crate) struct SharedToken {
     pub(crate) token: String,
@@ -171,6 +172,7 @@ pub(crate) struct SharedToken {
     pub(crate) expires_at_ms: Option<u64>,
 }
 
+#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 impl SharedToken {
     /// What a shared store keeps for `token`, and for how long; `None` if it must not be
     /// shared (it has no life left). The token's lifetime says it all: a fixed life travels

@@ -57,9 +57,7 @@ fn unavailable(e: &redis::RedisError) -> DedupError {
 /// `duration` in milliseconds for `PX`: at least 1, at most [`LONGEST`] (Redis refuses an
 /// expiry past its clock's range).
 fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.min(LONGEST).as_millis())
-        .unwrap_or(u64::MAX)
-        .max(1)
+    crate::time::millis(duration.min(LONGEST)).max(1)
 }
 
 impl RedisDedup {
