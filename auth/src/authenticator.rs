@@ -273,7 +273,7 @@ impl InfobipAuth {
         };
         let span = auth_span!("infobip_auth.retry_401", operation, self.scheme);
         let started = Instant::now();
-        async {
+        let result = async {
             self.rotate(true).await;
             let span = tracing::Span::current();
             let header = match &self.header_source {
@@ -319,11 +319,13 @@ impl InfobipAuth {
                     Ok(response)
                 }
             };
-            span.record("duration_ms", crate::clock::millis(started.elapsed()));
             result
         }
-        .instrument(span)
-        .await
+        .instrument(span.clone())
+        .await;
+        // After the block, so that every way out of it is timed.
+        span.record("duration_ms", crate::clock::millis(started.elapsed()));
+        result
     }
 
     /// Sends a prepared request of `operation` through `sender`: the token's end operation

@@ -309,6 +309,40 @@ fn a_401_is_handled_alike_whether_or_not_the_call_is_traced() {
     }
 }
 
+#[tokio::test]
+async fn a_401_replay_that_finds_the_secret_unchanged_records_its_duration() {
+    use infobip_auth::secret::SecretFn;
+    use infobip_client::Products as _;
+    use workspace_tests::{CapturedLogs, RecordingServer, Reply};
+
+    let logs = CapturedLogs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let server = RecordingServer::start().await.unwrap();
+    server.reply(Reply::json(
+        401,
+        r#"{"requestError":{"serviceException":{"messageId":"UNAUTHORIZED","text":"Invalid login details"}}}"#,
+    ));
+    // A key read from a source: a 401 reads it again, and finds it as it was.
+    let infobip = ClientBuilder::api_key_from(SecretFn::new(|| Ok("k3y-0f-the-test".into())))
+        .base_url(server.base_url())
+        .connect()
+        .unwrap();
+    let error = infobip
+        .account()
+        .get_account_balance()
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(error.status(), Some(401), "{error}");
+    let text = logs.text();
+    let retry = text
+        .lines()
+        .find(|l| l.contains("infobip_auth.retry_401") && l.contains("close"))
+        .unwrap_or_else(|| panic!("no closed retry span in:\n{text}"));
+    assert!(retry.contains("outcome=\"secret unchanged\""), "{retry}");
+    assert!(retry.contains("duration_ms="), "{retry}");
+}
+
 // ---- the token endpoint failing ----------------------------------------------------------
 
 #[tokio::test]
