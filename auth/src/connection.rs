@@ -42,9 +42,6 @@ struct Parts {
     /// The authenticator, as the product clients carry it and as this crate uses it.
     auth: Auth,
     authenticator: Arc<InfobipAuth>,
-    /// The clock the connection's waits run on (and its expiries are read from).
-    #[cfg_attr(not(feature = "sms"), allow(dead_code))]
-    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Infobip {
@@ -61,7 +58,6 @@ impl Infobip {
         base_url: String,
         http: reqwest::Client,
         authenticator: InfobipAuth,
-        clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
         let origin = reqwest::Url::parse(&base_url)
             .map_err(|e| ConfigError::new("base_url", format!("is not a valid URL ({e})")))?;
@@ -73,7 +69,6 @@ impl Infobip {
             http,
             auth,
             authenticator,
-            clock,
         })))
     }
 
@@ -83,9 +78,10 @@ impl Infobip {
         self.product()
     }
 
+    /// The clock the connection's waits run on (and its expiries are read from).
     #[cfg_attr(not(feature = "sms"), allow(dead_code))]
     pub(crate) fn clock(&self) -> Arc<dyn Clock> {
-        self.0.clock.clone()
+        self.authenticator().clock.clone()
     }
 
     pub(crate) fn authenticator(&self) -> &InfobipAuth {

@@ -3,11 +3,11 @@
 use secrecy::SecretString;
 
 use crate::builder::ClientBuilder;
-#[cfg(feature = "token-store")]
+#[cfg(feature = "redis")]
 use crate::builder::StoreChoice;
 use crate::connection::Infobip;
 use crate::error::ConfigError;
-#[cfg(feature = "token-store")]
+#[cfg(feature = "redis")]
 use crate::store::EncryptionKey;
 
 /// The base URL, e.g. `https://xxxxx.api.infobip.com`. Required.
@@ -90,7 +90,7 @@ impl ClientBuilder {
             }
         };
         let builder = builder.base_url(require(BASE_URL, "always")?);
-        let (urls, cluster) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
+        let (which, urls) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
             (None, None) => return Ok(builder),
             (Some(_), Some(_)) => {
                 return Err(ConfigError::new(
@@ -98,44 +98,30 @@ impl ClientBuilder {
                     "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
                 ))
             }
-            (Some(url), None) => (vec![SecretString::from(url)], false),
-            (None, Some(nodes)) => (cluster_nodes(&nodes)?, true),
+            (Some(url), None) => (TOKEN_STORE, vec![SecretString::from(url)]),
+            // Each URL is checked when the client is built, by its position in the list.
+            (None, Some(nodes)) => (
+                TOKEN_STORE_CLUSTER,
+                nodes.split(',').map(|url| url.trim().into()).collect(),
+            ),
         };
-        #[cfg(not(feature = "token-store"))]
+        #[cfg(not(feature = "redis"))]
         {
-            let _ = (urls, cluster, require);
-            Err(crate::builder::no_redis())
+            let _ = (urls, require);
+            Err(ConfigError::new(
+                which,
+                "is set, but this build has no Redis support; enable the infobip-auth crate's `redis` feature",
+            ))
         }
-        #[cfg(feature = "token-store")]
+        #[cfg(feature = "redis")]
         {
-            let which = if cluster {
-                TOKEN_STORE_CLUSTER
-            } else {
-                TOKEN_STORE
-            };
             let why = format!("with {which}, to encrypt the tokens in it");
             let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, &why)?)
                 .map_err(|e| ConfigError::new(TOKEN_STORE_KEY, e.reason))?;
+            let cluster = which == TOKEN_STORE_CLUSTER;
             Ok(builder.with_store(StoreChoice::Redis { urls, cluster }, key))
         }
     }
-}
-
-/// The node URLs in [`TOKEN_STORE_CLUSTER`]. Each is checked when the client is built; an
-/// empty one (a stray comma, a variable that expanded to nothing) is refused here.
-fn cluster_nodes(value: &str) -> Result<Vec<SecretString>, ConfigError> {
-    let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
-    if let Some(empty) = nodes.iter().position(|url| url.is_empty()) {
-        return Err(ConfigError::new(
-            TOKEN_STORE_CLUSTER,
-            format!(
-                "has an empty node URL (item {} of {}); separate the URLs with single commas, with none at either end",
-                empty + 1,
-                nodes.len()
-            ),
-        ));
-    }
-    Ok(nodes.into_iter().map(SecretString::from).collect())
 }
 
 #[cfg(test)]
