@@ -21,6 +21,8 @@ use crate::rotation::{read_at_connect, Rotation, SecretSource};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
 use crate::scheme::{api_key_header, basic_header, TokenScheme, UserCredentials};
+#[cfg(feature = "redis")]
+use crate::store::RedisStore;
 use crate::token::refresh_margin;
 use crate::tokens::Tokens;
 use crate::validate::normalize_base_url;
@@ -29,6 +31,8 @@ use crate::{
     scheme::TokenSource,
     store::{EncryptionKey, TokenStore},
 };
+#[cfg(feature = "redis")]
+use secrecy::ExposeSecret as _;
 
 /// A secret as given: fixed, or read from a source (by `connect`, and again when it may have
 /// changed).
@@ -59,7 +63,9 @@ pub struct ClientBuilder {
     user: Option<String>,
     /// The password, client secret or API key.
     secret: SecretInput,
-    base_url: Option<String>,
+    /// Checked when given (a URL with `user:password@` is refused, so never shown), the
+    /// error reported by `connect`.
+    base_url: Option<Result<String, ConfigError>>,
     http: Option<reqwest::Client>,
     settings: Settings,
     clock: Arc<dyn Clock>,
@@ -78,8 +84,8 @@ struct Settings {
     unsafe_session: Option<bool>,
     refresh_margin: Option<Duration>,
     retry: RetryPolicy,
-    read_retry: RetryPolicy,
-    write_retry: RetryPolicy,
+    /// `read_retry` and `write_retry`.
+    calls: CallRetry,
     login_cooldown: LoginCooldown,
     secret_check_interval: Duration,
     secret_read_timeout: Duration,
@@ -88,7 +94,7 @@ struct Settings {
 /// The shared token store, if any, with its encryption key, and how it is used.
 #[cfg(feature = "token-store")]
 #[derive(Debug)]
-pub(crate) struct Sharing {
+struct Sharing {
     store: Option<(StoreChoice, EncryptionKey)>,
     lease: Duration,
     timeout: Duration,
@@ -97,30 +103,25 @@ pub(crate) struct Sharing {
 /// The store's URLs show as `[REDACTED]`: they may hold a password.
 #[cfg(feature = "token-store")]
 #[derive(Debug)]
-pub(crate) enum StoreChoice {
+enum StoreChoice {
     Given(Arc<dyn TokenStore>),
     /// Opened in `build`, so that a bad URL is reported there with the other settings: one
-    /// server's URL, or the URLs of a Redis Cluster's nodes.
+    /// server's URL ...
     #[cfg(feature = "redis")]
-    Redis {
-        urls: Vec<SecretString>,
-        cluster: bool,
-    },
+    Redis(SecretString),
+    /// ... or the URLs of a Redis Cluster's nodes.
+    #[cfg(feature = "redis")]
+    Cluster(Vec<SecretString>),
 }
 
 impl fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // A URL with `user:password@` would print the password.
-        let base_url = self.base_url.as_deref().map(|url| match url.contains('@') {
-            true => "[contains credentials: redacted]",
-            false => url,
-        });
         let mut shown = f.debug_struct("ClientBuilder");
         shown
             .field("scheme", &self.scheme)
             .field("username", &self.user)
             .field("secret", &"[redacted]")
-            .field("base_url", &base_url)
+            .field("base_url", &self.base_url)
             .field("settings", &self.settings);
         #[cfg(feature = "token-store")]
         shown.field("sharing", &self.sharing);
@@ -151,8 +152,10 @@ impl ClientBuilder {
             unsafe_session: None,
             refresh_margin: None,
             retry: RetryPolicy::default(),
-            read_retry: RetryPolicy::default(),
-            write_retry: RetryPolicy::never(),
+            calls: CallRetry {
+                reads: RetryPolicy::default(),
+                writes: RetryPolicy::never(),
+            },
             login_cooldown: LoginCooldown::default(),
             secret_check_interval: Duration::from_secs(10),
             secret_read_timeout: Duration::from_secs(5),
@@ -243,7 +246,7 @@ impl ClientBuilder {
         /// Infobip's base URL: your personal `https://<subdomain>.api.infobip.com`, or the legacy
         /// `https://api.infobip.com`. A bare host gets `https://`; `http://` is refused unless the
         /// host is loopback (for the local sandbox).
-        fn base_url(base_url: impl Into<String>) base_url = Some(base_url.into());
+        fn base_url(url: impl Into<String>) base_url = Some(normalize_base_url(&url.into()));
 
         /// Sends the product calls with this client (its timeouts, proxy and TLS settings apply;
         /// the builder's `timeout` and `connect_timeout` do not). The login calls (token, session)
@@ -297,14 +300,14 @@ impl ClientBuilder {
         /// 429, 502, 503 or 504, a failed connection or a timeout: 3 attempts by default, with
         /// jittered backoff from 200 ms, honouring a `Retry-After` of up to 60 s (a longer one
         /// ends the retries). [`RetryPolicy::never`] turns it off.
-        fn read_retry(retry: RetryPolicy) settings.read_retry = retry;
+        fn read_retry(retry: RetryPolicy) settings.calls.reads = retry;
 
         /// How every other product call (sends, changes, report reads) is retried: never, by
         /// default. With a policy, such a call is sent again only after what proves Infobip did
         /// not act on it: a 429 or 503 (Infobip says it did not process the request) or a
         /// connection that was never made; never after a timeout or a 5xx that may have come
         /// after the work was done.
-        fn write_retry(retry: RetryPolicy) settings.write_retry = retry;
+        fn write_retry(retry: RetryPolicy) settings.calls.writes = retry;
 
         /// How long logins pause after one failed (see [`LoginCooldown`]): 1 s doubling to 60 s
         /// by default, honouring a `Retry-After` of up to 5 minutes.
@@ -347,9 +350,7 @@ impl ClientBuilder {
     /// needed): how a fleet of replicas shares tokens. The URL is checked by `build`.
     #[cfg(feature = "redis")]
     pub fn redis_token_store(self, url: impl Into<String>, key: EncryptionKey) -> Self {
-        let urls = vec![SecretString::from(url.into())];
-        let cluster = false;
-        self.with_store(StoreChoice::Redis { urls, cluster }, key)
+        self.with_store(StoreChoice::Redis(url.into().into()), key)
     }
 
     /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) on the
@@ -364,12 +365,11 @@ impl ClientBuilder {
         S: Into<String>,
     {
         let urls = nodes.into_iter().map(|url| url.into().into()).collect();
-        let cluster = true;
-        self.with_store(StoreChoice::Redis { urls, cluster }, key)
+        self.with_store(StoreChoice::Cluster(urls), key)
     }
 
     #[cfg(feature = "token-store")]
-    pub(crate) fn with_store(mut self, store: StoreChoice, key: EncryptionKey) -> Self {
+    fn with_store(mut self, store: StoreChoice, key: EncryptionKey) -> Self {
         self.sharing.store = Some((store, key));
         self
     }
@@ -383,10 +383,10 @@ impl ClientBuilder {
 
     /// Validates everything and returns the connection every product client is taken from.
     pub fn connect(mut self) -> Result<Infobip, ConfigError> {
-        let base_url = normalize_base_url(self.base_url.as_deref().ok_or(ConfigError::new(
-            "base_url",
-            "is not set; use your personal https://<subdomain>.api.infobip.com",
-        ))?)?;
+        let base_url = self.base_url.take().unwrap_or_else(|| {
+            let reason = "is not set; use your personal https://<subdomain>.api.infobip.com";
+            Err(ConfigError::new("base_url", reason))
+        })?;
         self.check()?;
         let settings = &self.settings;
         let login_http = login_client(settings.timeout, settings.connect_timeout)?;
@@ -404,15 +404,11 @@ impl ClientBuilder {
                 (secret, Some(rotation))
             }
         };
-        let calls = CallRetry {
-            reads: settings.read_retry,
-            writes: settings.write_retry,
-        };
         let auth = InfobipAuth {
             scheme: self.scheme,
             clock: self.clock.clone(),
             rotation,
-            calls,
+            calls: settings.calls,
             header_source: self.header_source(secret, &base_url, &login_http)?,
             login_http,
         };
@@ -453,10 +449,9 @@ impl ClientBuilder {
             Scheme::OAuth2 => {
                 let credentials =
                     UserCredentials::new(("client_id", user), ("client_secret", secret))?;
-                let margin = settings.refresh_margin;
                 Arc::new(OAuth2 {
                     credentials,
-                    margin,
+                    margin: settings.refresh_margin,
                 })
             }
         };
@@ -489,8 +484,8 @@ impl ClientBuilder {
         let settings = &self.settings;
         for (field, policy) in [
             ("retry_policy", &settings.retry),
-            ("read_retry", &settings.read_retry),
-            ("write_retry", &settings.write_retry),
+            ("read_retry", &settings.calls.reads),
+            ("write_retry", &settings.calls.writes),
         ] {
             if policy.max_attempts == 0 {
                 return Err(ConfigError::new(
@@ -557,10 +552,17 @@ impl ClientBuilder {
             return Ok(source);
         };
         let (lease, timeout) = (self.sharing.lease, self.sharing.timeout);
-        let store = match choice {
+        let store: Arc<dyn TokenStore> = match choice {
             StoreChoice::Given(store) => store.clone(),
             #[cfg(feature = "redis")]
-            StoreChoice::Redis { urls, cluster } => open_redis(urls, *cluster, timeout)?,
+            StoreChoice::Redis(url) => {
+                Arc::new(RedisStore::open_with_timeout(url.expose_secret(), timeout)?)
+            }
+            #[cfg(feature = "redis")]
+            StoreChoice::Cluster(urls) => Arc::new(RedisStore::cluster_with_timeout(
+                urls.iter().map(|url| url.expose_secret()),
+                timeout,
+            )?),
         };
         // A process waits for another's fetch at most as long as a fetch can take (every
         // attempt timing out, the longest waits between them), and a lease more.
@@ -577,22 +579,4 @@ impl ClientBuilder {
         let clock = self.clock.clone();
         Ok(Fleet::new(store, key, base_url, source, settings, clock))
     }
-}
-
-/// The Redis store at `urls`: one server's, or a cluster's nodes'.
-#[cfg(feature = "redis")]
-fn open_redis(
-    urls: &[SecretString],
-    cluster: bool,
-    timeout: Duration,
-) -> Result<Arc<dyn TokenStore>, ConfigError> {
-    use crate::store::RedisStore;
-    use secrecy::ExposeSecret as _;
-    Ok(Arc::new(match (cluster, urls) {
-        (false, [url]) => RedisStore::open_with_timeout(url.expose_secret(), timeout)?,
-        // A cluster (`redis_token_store` gives one URL).
-        (_, urls) => {
-            RedisStore::cluster_with_timeout(urls.iter().map(|u| u.expose_secret()), timeout)?
-        }
-    }))
 }

@@ -112,7 +112,11 @@ impl Infobip {
     pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthFailure> {
         let failed = |error| AuthFailure::new(&HAND_WRITTEN, self.scheme(), error);
         if !self.owns(request.url()) {
-            return Err(failed(self.foreign(request.url())));
+            let origin = |url: &reqwest::Url| url.origin().ascii_serialization();
+            return Err(failed(AuthError::OtherOrigin {
+                origin: origin(request.url()),
+                base: origin(&self.0.origin),
+            }));
         }
         self.authenticator()
             .authorize(&HAND_WRITTEN, request)
@@ -146,13 +150,6 @@ impl Infobip {
     /// [`ScopeRefusal`](crate::error::ScopeRefusal).
     pub fn scope_refusal(&self, error: &infobip_client::Error) -> Option<ScopeRefusal> {
         ScopeRefusal::of(error, Some(self.scheme()))
-    }
-
-    fn foreign(&self, url: &reqwest::Url) -> AuthError {
-        AuthError::OtherOrigin {
-            origin: url.origin().ascii_serialization(),
-            base: self.0.origin.origin().ascii_serialization(),
-        }
     }
 }
 

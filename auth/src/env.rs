@@ -1,10 +1,6 @@
 //! Configuration from the environment: the `INFOBIP_*` variables.
 
-use secrecy::SecretString;
-
 use crate::builder::ClientBuilder;
-#[cfg(feature = "redis")]
-use crate::builder::StoreChoice;
 use crate::connection::Infobip;
 use crate::error::ConfigError;
 #[cfg(feature = "redis")]
@@ -98,12 +94,8 @@ impl ClientBuilder {
                     "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
                 ))
             }
-            (Some(url), None) => (TOKEN_STORE, vec![SecretString::from(url)]),
-            // Each URL is checked when the client is built, by its position in the list.
-            (None, Some(nodes)) => (
-                TOKEN_STORE_CLUSTER,
-                nodes.split(',').map(|url| url.trim().into()).collect(),
-            ),
+            (Some(url), None) => (TOKEN_STORE, url),
+            (None, Some(nodes)) => (TOKEN_STORE_CLUSTER, nodes),
         };
         #[cfg(not(feature = "redis"))]
         {
@@ -118,8 +110,11 @@ impl ClientBuilder {
             let why = format!("with {which}, to encrypt the tokens in it");
             let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, &why)?)
                 .map_err(|e| ConfigError::new(TOKEN_STORE_KEY, e.reason))?;
-            let cluster = which == TOKEN_STORE_CLUSTER;
-            Ok(builder.with_store(StoreChoice::Redis { urls, cluster }, key))
+            Ok(match which {
+                TOKEN_STORE => builder.redis_token_store(urls, key),
+                // Each URL is checked when the client is built, by its position in the list.
+                _ => builder.redis_cluster_token_store(urls.split(',').map(str::trim), key),
+            })
         }
     }
 }
