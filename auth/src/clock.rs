@@ -105,7 +105,6 @@ pub(crate) fn millis(duration: Duration) -> u64 {
 }
 
 /// Milliseconds since the epoch, for times that other processes read.
-#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, millis)
