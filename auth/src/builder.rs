@@ -516,27 +516,23 @@ impl ClientBuilder {
             ));
         }
         #[cfg(feature = "token-store")]
-        self.check_sharing()?;
-        Ok(())
-    }
-
-    #[cfg(feature = "token-store")]
-    fn check_sharing(&self) -> Result<(), ConfigError> {
-        let Sharing { lease, timeout, .. } = &self.sharing;
-        if timeout.is_zero() {
-            return Err(ConfigError::new("store_timeout", "is zero"));
-        }
-        // The holder renews its lease every third of it, and a renewal may take a whole
-        // store timeout: a shorter lease (a zero one too) would lapse while its holder is
-        // alive and working.
-        if *lease < timeout.saturating_mul(3) {
-            return Err(ConfigError::new(
-                "store_lease",
-                format!(
-                    "is {lease:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
-                    timeout.saturating_mul(3)
-                ),
-            ));
+        {
+            let Sharing { lease, timeout, .. } = &self.sharing;
+            if timeout.is_zero() {
+                return Err(ConfigError::new("store_timeout", "is zero"));
+            }
+            // The holder renews its lease every third of it, and a renewal may take a whole
+            // store timeout: a shorter lease (a zero one too) would lapse while its holder is
+            // alive and working.
+            if *lease < timeout.saturating_mul(3) {
+                return Err(ConfigError::new(
+                    "store_lease",
+                    format!(
+                        "is {lease:?}, shorter than three store timeouts ({:?}); the lock would lapse while its holder still works",
+                        timeout.saturating_mul(3)
+                    ),
+                ));
+            }
         }
         Ok(())
     }
