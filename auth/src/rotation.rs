@@ -274,7 +274,8 @@ impl Rotation {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Whether `read` is the first to have `mark` set (see [`State`]); sets it.
+    /// Sets `mark` (see [`State`]) to `read`, and says whether that is news: neither `read`
+    /// nor a newer read had it.
     fn first(&self, read: &Read, mark: fn(&mut State) -> &mut u64) -> bool {
         let mut state = self.state();
         let mark = mark(&mut state);
