@@ -2,6 +2,7 @@
 //! on its times (saturating: a huge duration means "for as long as this process lives").
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use infobip_client::BoxFuture;
@@ -26,6 +27,20 @@ pub trait Clock: fmt::Debug + Send + Sync + 'static {
 
     /// Waits for `duration` (between retries of the token endpoint).
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()>;
+}
+
+impl<C: Clock + ?Sized> Clock for Arc<C> {
+    fn now(&self) -> Instant {
+        (**self).now()
+    }
+
+    fn wall(&self) -> SystemTime {
+        (**self).wall()
+    }
+
+    fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
+        (**self).sleep(duration)
+    }
 }
 
 /// The real clock: [`Instant::now`] and `tokio::time::sleep`.
