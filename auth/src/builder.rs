@@ -341,16 +341,18 @@ impl ClientBuilder {
     /// address), since every host uses them; a logout by one client ends the session for
     /// all, and the others log in again on their next call.
     #[cfg(feature = "token-store")]
-    pub fn token_store(self, store: impl TokenStore, key: EncryptionKey) -> Self {
-        self.with_store(StoreChoice::Given(Arc::new(store)), key)
+    pub fn token_store(mut self, store: impl TokenStore, key: EncryptionKey) -> Self {
+        self.sharing.store = Some((StoreChoice::Given(Arc::new(store)), key));
+        self
     }
 
     /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) at `url`
     /// (`redis://` or `rediss://`, `valkey://` or `valkeys://`, with `user:password@` if
     /// needed): how a fleet of replicas shares tokens. The URL is checked by `build`.
     #[cfg(feature = "redis")]
-    pub fn redis_token_store(self, url: impl Into<String>, key: EncryptionKey) -> Self {
-        self.with_store(StoreChoice::Redis(url.into().into()), key)
+    pub fn redis_token_store(mut self, url: impl Into<String>, key: EncryptionKey) -> Self {
+        self.sharing.store = Some((StoreChoice::Redis(url.into().into()), key));
+        self
     }
 
     /// [`token_store`](Self::token_store) with a [`RedisStore`](crate::store::RedisStore) on the
@@ -359,18 +361,13 @@ impl ClientBuilder {
     /// the same on each). The client finds the rest of the cluster, and follows failovers.
     /// The list is checked by `build` (an empty one is refused).
     #[cfg(feature = "redis")]
-    pub fn redis_cluster_token_store<I, S>(self, nodes: I, key: EncryptionKey) -> Self
+    pub fn redis_cluster_token_store<I, S>(mut self, nodes: I, key: EncryptionKey) -> Self
     where
         I: IntoIterator<Item = S>,
         S: Into<String>,
     {
         let urls = nodes.into_iter().map(|url| url.into().into()).collect();
-        self.with_store(StoreChoice::Cluster(urls), key)
-    }
-
-    #[cfg(feature = "token-store")]
-    fn with_store(mut self, store: StoreChoice, key: EncryptionKey) -> Self {
-        self.sharing.store = Some((store, key));
+        self.sharing.store = Some((StoreChoice::Cluster(urls), key));
         self
     }
 
@@ -438,11 +435,10 @@ impl ClientBuilder {
             }
             Scheme::IbssoTokenHeader => {
                 let credentials = UserCredentials::new(("username", user), ("password", secret))?;
-                let idle = settings.session_idle_timeout;
                 Arc::new(Ibsso {
                     credentials,
-                    idle,
-                    margin: refresh_margin(idle, settings.refresh_margin),
+                    idle: settings.session_idle_timeout,
+                    margin: refresh_margin(settings.session_idle_timeout, settings.refresh_margin),
                     unsafe_session: settings.unsafe_session.unwrap_or(self.shares()),
                 })
             }

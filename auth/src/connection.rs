@@ -8,7 +8,6 @@ use std::sync::Arc;
 use infobip_client::{Auth, Call, Connection, ProductClient, Scheme, ScopeRefusal, HAND_WRITTEN};
 
 use crate::authenticator::InfobipAuth;
-use crate::clock::Clock;
 use crate::error::{AuthError, ConfigError};
 use crate::failure::AuthFailure;
 
@@ -76,12 +75,6 @@ impl Infobip {
     /// [`Products`](infobip_client::Products) methods such as `sms()` return.
     pub fn client<C: ProductClient>(&self) -> C {
         self.product()
-    }
-
-    /// The clock the connection's waits run on (and its expiries are read from).
-    #[cfg_attr(not(feature = "sms"), allow(dead_code))]
-    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
-        self.authenticator().clock.clone()
     }
 
     pub(crate) fn authenticator(&self) -> &InfobipAuth {

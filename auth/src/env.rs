@@ -50,6 +50,8 @@ impl ClientBuilder {
             get(name)
                 .ok_or_else(|| ConfigError::new(name, format!("is not set; it is needed {why}")))
         };
+        // `name`, or else `fallback`, which is then required.
+        let or_else = |name, fallback, why| get(name).map_or_else(|| require(fallback, why), Ok);
         let scheme = match get(AUTH) {
             Some(s) => s.to_ascii_lowercase(),
             None if get(API_KEY).is_some() => String::from("api-key"),
@@ -69,12 +71,12 @@ impl ClientBuilder {
                 require(PASSWORD, "for ibsso")?,
             ),
             "oauth2" | "oauth" => Self::oauth2(
-                get(CLIENT_ID)
-                    .map(Ok)
-                    .unwrap_or_else(|| require(USERNAME, "for oauth2 without INFOBIP_CLIENT_ID"))?,
-                get(CLIENT_SECRET).map(Ok).unwrap_or_else(|| {
-                    require(PASSWORD, "for oauth2 without INFOBIP_CLIENT_SECRET")
-                })?,
+                or_else(CLIENT_ID, USERNAME, "for oauth2 without INFOBIP_CLIENT_ID")?,
+                or_else(
+                    CLIENT_SECRET,
+                    PASSWORD,
+                    "for oauth2 without INFOBIP_CLIENT_SECRET",
+                )?,
             ),
             _ => {
                 // Not quoted: a key pasted into the wrong variable would be printed.

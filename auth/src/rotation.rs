@@ -11,7 +11,7 @@
 use std::fmt;
 use std::io::Read as _;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
@@ -305,15 +305,12 @@ impl Rotation {
     /// it ends, and the first periodic check after it ended uses what it found.
     pub(crate) fn check(&self, force: bool) -> Option<Check> {
         let now = self.clock.now();
-        let mut state = if force {
-            self.state()
-        } else {
-            match self.state.try_lock() {
-                Ok(state) => state,
-                // Another call is checking at this moment: this one need not.
-                Err(std::sync::TryLockError::WouldBlock) => return None,
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            }
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            // Another call is checking at this moment: a periodic check need not.
+            Err(TryLockError::WouldBlock) if !force => return None,
+            Err(TryLockError::WouldBlock) => self.state(),
         };
         let due = now.saturating_duration_since(state.checked_at) >= self.interval;
         if !(force || due) {
@@ -323,10 +320,9 @@ impl Rotation {
             if read.outcome.borrow().is_none() {
                 let under_way_for = read.started.elapsed();
                 if under_way_for < self.read_timeout {
-                    let changes = state.changes;
                     return force.then(|| Check {
                         read: read.clone(),
-                        joined: Some(changes),
+                        joined: Some(state.changes),
                     });
                 }
                 if due {

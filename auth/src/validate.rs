@@ -41,19 +41,18 @@ pub(crate) fn sensitive_header(
     prefix: &str,
     value: &str,
 ) -> Result<HeaderValue, ConfigError> {
-    let invalid = || {
-        ConfigError::new(
+    // HTTP tolerates other bytes as "obs-text", but servers and proxies mangle them.
+    let visible = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+    match HeaderValue::try_from(format!("{prefix} {value}")) {
+        Ok(mut header) if visible => {
+            header.set_sensitive(true);
+            Ok(header)
+        }
+        _ => Err(ConfigError::new(
             field,
             "contains characters that cannot be sent in an HTTP header (only visible ASCII is allowed)",
-        )
-    };
-    // HTTP tolerates other bytes as "obs-text", but servers and proxies mangle them.
-    if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(invalid());
+        )),
     }
-    let mut header = HeaderValue::try_from(format!("{prefix} {value}")).map_err(|_| invalid())?;
-    header.set_sensitive(true);
-    Ok(header)
 }
 
 /// Applies the base URL rules of Infobip's own clients; the result has no trailing slash.
