@@ -104,7 +104,6 @@ const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 pub(crate) use infobip_client::time::millis;
 
 /// Milliseconds since the epoch, for times that other processes read.
-#[cfg_attr(not(feature = "token-store"), allow(dead_code))]
 pub(crate) fn epoch_millis(time: SystemTime) -> u64 {
     time.duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, millis)

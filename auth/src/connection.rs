@@ -8,7 +8,6 @@ use std::sync::Arc;
 use infobip_client::{Auth, Call, Connection, ProductClient, Scheme, ScopeRefusal, HAND_WRITTEN};
 
 use crate::authenticator::InfobipAuth;
-use crate::clock::Clock;
 use crate::error::{AuthError, ConfigError};
 use crate::failure::AuthFailure;
 
@@ -42,9 +41,6 @@ struct Parts {
     /// The authenticator, as the product clients carry it and as this crate uses it.
     auth: Auth,
     authenticator: Arc<InfobipAuth>,
-    /// The clock the connection's waits run on (and its expiries are read from).
-    #[cfg_attr(not(feature = "sms"), allow(dead_code))]
-    clock: Arc<dyn Clock>,
 }
 
 impl fmt::Debug for Infobip {
@@ -61,7 +57,6 @@ impl Infobip {
         base_url: String,
         http: reqwest::Client,
         authenticator: InfobipAuth,
-        clock: Arc<dyn Clock>,
     ) -> Result<Self, ConfigError> {
         let origin = reqwest::Url::parse(&base_url)
             .map_err(|e| ConfigError::new("base_url", format!("is not a valid URL ({e})")))?;
@@ -73,7 +68,6 @@ impl Infobip {
             http,
             auth,
             authenticator,
-            clock,
         })))
     }
 
@@ -81,11 +75,6 @@ impl Infobip {
     /// [`Products`](infobip_client::Products) methods such as `sms()` return.
     pub fn client<C: ProductClient>(&self) -> C {
         self.product()
-    }
-
-    #[cfg_attr(not(feature = "sms"), allow(dead_code))]
-    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
-        self.0.clock.clone()
     }
 
     pub(crate) fn authenticator(&self) -> &InfobipAuth {
@@ -116,7 +105,11 @@ impl Infobip {
     pub async fn authorize(&self, request: &mut reqwest::Request) -> Result<(), AuthFailure> {
         let failed = |error| AuthFailure::new(&HAND_WRITTEN, self.scheme(), error);
         if !self.owns(request.url()) {
-            return Err(failed(self.foreign(request.url())));
+            let origin = |url: &reqwest::Url| url.origin().ascii_serialization();
+            return Err(failed(AuthError::OtherOrigin {
+                origin: origin(request.url()),
+                base: origin(&self.0.origin),
+            }));
         }
         self.authenticator()
             .authorize(&HAND_WRITTEN, request)
@@ -150,13 +143,6 @@ impl Infobip {
     /// [`ScopeRefusal`](crate::error::ScopeRefusal).
     pub fn scope_refusal(&self, error: &infobip_client::Error) -> Option<ScopeRefusal> {
         ScopeRefusal::of(error, Some(self.scheme()))
-    }
-
-    fn foreign(&self, url: &reqwest::Url) -> AuthError {
-        AuthError::OtherOrigin {
-            origin: url.origin().ascii_serialization(),
-            base: self.0.origin.origin().ascii_serialization(),
-        }
     }
 }
 

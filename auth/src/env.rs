@@ -1,13 +1,9 @@
 //! Configuration from the environment: the `INFOBIP_*` variables.
 
-use secrecy::SecretString;
-
 use crate::builder::ClientBuilder;
-#[cfg(feature = "token-store")]
-use crate::builder::StoreChoice;
 use crate::connection::Infobip;
 use crate::error::ConfigError;
-#[cfg(feature = "token-store")]
+#[cfg(feature = "redis")]
 use crate::store::EncryptionKey;
 
 /// The base URL, e.g. `https://xxxxx.api.infobip.com`. Required.
@@ -54,6 +50,8 @@ impl ClientBuilder {
             get(name)
                 .ok_or_else(|| ConfigError::new(name, format!("is not set; it is needed {why}")))
         };
+        // `name`, or else `fallback`, which is then required.
+        let or_else = |name, fallback, why| get(name).map_or_else(|| require(fallback, why), Ok);
         let scheme = match get(AUTH) {
             Some(s) => s.to_ascii_lowercase(),
             None if get(API_KEY).is_some() => String::from("api-key"),
@@ -73,12 +71,12 @@ impl ClientBuilder {
                 require(PASSWORD, "for ibsso")?,
             ),
             "oauth2" | "oauth" => Self::oauth2(
-                get(CLIENT_ID)
-                    .map(Ok)
-                    .unwrap_or_else(|| require(USERNAME, "for oauth2 without INFOBIP_CLIENT_ID"))?,
-                get(CLIENT_SECRET).map(Ok).unwrap_or_else(|| {
-                    require(PASSWORD, "for oauth2 without INFOBIP_CLIENT_SECRET")
-                })?,
+                or_else(CLIENT_ID, USERNAME, "for oauth2 without INFOBIP_CLIENT_ID")?,
+                or_else(
+                    CLIENT_SECRET,
+                    PASSWORD,
+                    "for oauth2 without INFOBIP_CLIENT_SECRET",
+                )?,
             ),
             _ => {
                 // Not quoted: a key pasted into the wrong variable would be printed.
@@ -90,7 +88,7 @@ impl ClientBuilder {
             }
         };
         let builder = builder.base_url(require(BASE_URL, "always")?);
-        let (urls, cluster) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
+        let (which, urls) = match (get(TOKEN_STORE), get(TOKEN_STORE_CLUSTER)) {
             (None, None) => return Ok(builder),
             (Some(_), Some(_)) => {
                 return Err(ConfigError::new(
@@ -98,44 +96,29 @@ impl ClientBuilder {
                     "is set, and so is INFOBIP_TOKEN_STORE; set INFOBIP_TOKEN_STORE for one Redis server, or INFOBIP_TOKEN_STORE_CLUSTER for a Redis Cluster, not both",
                 ))
             }
-            (Some(url), None) => (vec![SecretString::from(url)], false),
-            (None, Some(nodes)) => (cluster_nodes(&nodes)?, true),
+            (Some(url), None) => (TOKEN_STORE, url),
+            (None, Some(nodes)) => (TOKEN_STORE_CLUSTER, nodes),
         };
-        #[cfg(not(feature = "token-store"))]
+        #[cfg(not(feature = "redis"))]
         {
-            let _ = (urls, cluster, require);
-            Err(crate::builder::no_redis())
+            let _ = (urls, require);
+            Err(ConfigError::new(
+                which,
+                "is set, but this build has no Redis support; enable the infobip-auth crate's `redis` feature",
+            ))
         }
-        #[cfg(feature = "token-store")]
+        #[cfg(feature = "redis")]
         {
-            let which = if cluster {
-                TOKEN_STORE_CLUSTER
-            } else {
-                TOKEN_STORE
-            };
             let why = format!("with {which}, to encrypt the tokens in it");
             let key = EncryptionKey::from_base64(&require(TOKEN_STORE_KEY, &why)?)
                 .map_err(|e| ConfigError::new(TOKEN_STORE_KEY, e.reason))?;
-            Ok(builder.with_store(StoreChoice::Redis { urls, cluster }, key))
+            Ok(match which {
+                TOKEN_STORE => builder.redis_token_store(urls, key),
+                // Each URL is checked when the client is built, by its position in the list.
+                _ => builder.redis_cluster_token_store(urls.split(',').map(str::trim), key),
+            })
         }
     }
-}
-
-/// The node URLs in [`TOKEN_STORE_CLUSTER`]. Each is checked when the client is built; an
-/// empty one (a stray comma, a variable that expanded to nothing) is refused here.
-fn cluster_nodes(value: &str) -> Result<Vec<SecretString>, ConfigError> {
-    let nodes: Vec<&str> = value.split(',').map(str::trim).collect();
-    if let Some(empty) = nodes.iter().position(|url| url.is_empty()) {
-        return Err(ConfigError::new(
-            TOKEN_STORE_CLUSTER,
-            format!(
-                "has an empty node URL (item {} of {}); separate the URLs with single commas, with none at either end",
-                empty + 1,
-                nodes.len()
-            ),
-        ));
-    }
-    Ok(nodes.into_iter().map(SecretString::from).collect())
 }
 
 #[cfg(test)]

@@ -243,17 +243,12 @@ pub trait ClientExt {
 
 impl<C: ClientInfo<infobip_client::Auth> + Sync> ClientExt for C {
     async fn logout(&self) -> Result<(), AuthError> {
-        let auth = self
-            .inner()
-            .downcast_ref::<InfobipAuth>()
-            .ok_or(AuthError::NotAnAuthClient)?;
-        auth.logout().await
+        let auth = self.inner().downcast_ref::<InfobipAuth>();
+        auth.ok_or(AuthError::NotAnAuthClient)?.logout().await
     }
 
     fn auth_scheme(&self) -> Option<Scheme> {
-        self.inner()
-            .downcast_ref::<InfobipAuth>()
-            .map(InfobipAuth::scheme)
+        self.inner().downcast_ref().map(InfobipAuth::scheme)
     }
 
     async fn clear_login_cooldown(&self) {

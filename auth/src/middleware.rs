@@ -26,16 +26,12 @@ use crate::connection::{Infobip, SendError};
 /// # }
 /// ```
 #[derive(Debug, Clone)]
-pub struct InfobipMiddleware {
-    infobip: Infobip,
-}
+pub struct InfobipMiddleware(Infobip);
 
 impl Infobip {
     /// This connection's auth as a `reqwest_middleware` layer (feature `middleware`).
     pub fn middleware(&self) -> InfobipMiddleware {
-        InfobipMiddleware {
-            infobip: self.clone(),
-        }
+        InfobipMiddleware(self.clone())
     }
 }
 
@@ -71,10 +67,10 @@ impl Middleware for InfobipMiddleware {
         extensions: &mut Extensions,
         next: Next<'_>,
     ) -> reqwest_middleware::Result<reqwest::Response> {
-        if !self.infobip.owns(request.url()) {
+        if !self.0.owns(request.url()) {
             return next.run(request, extensions).await;
         }
-        self.infobip
+        self.0
             .authorize(&mut request)
             .await
             .map_err(|failure| reqwest_middleware::Error::middleware(SendError::Auth(failure)))?;
@@ -82,7 +78,7 @@ impl Middleware for InfobipMiddleware {
             next,
             extensions: tokio::sync::Mutex::new(extensions),
         };
-        self.infobip
+        self.0
             .authenticator()
             .dispatch(&HAND_WRITTEN, &chain, request, None)
             .await

@@ -11,14 +11,13 @@
 use std::fmt;
 use std::io::Read as _;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, TryLockError};
 use std::time::{Duration, Instant};
 
 use secrecy::{ExposeSecret, SecretString};
 use tokio::sync::watch;
 
-use crate::clock::Clock;
+use crate::clock::{later, Clock};
 use crate::error::ConfigError;
 
 /// Where a secret (an API key, a password) is read from, each time the connection checks
@@ -41,46 +40,13 @@ pub trait SecretSource: fmt::Debug + Send + Sync + 'static {
 /// A [`SecretSource`] that could not be read. Its message names the source and the cause,
 /// never a secret.
 #[derive(Debug, Clone, thiserror::Error)]
-#[error("the secret could not be read: {reason}")]
-pub struct SecretSourceError {
-    reason: Reason,
-}
-
-/// Why a source could not be read.
-#[derive(Debug, Clone, thiserror::Error)]
-enum Reason {
-    /// Given by a source of the caller's.
-    #[error("{0}")]
-    Given(String),
-    #[error("cannot read {} ({kind}); check that it exists and that this process may read it", .path.display())]
-    Io {
-        path: PathBuf,
-        kind: std::io::ErrorKind,
-    },
-    #[error(
-        "{} is larger than {limit} bytes, far more than a secret, so it was not read further; \
-         point the SecretFile at a file that holds the secret alone",
-        .path.display()
-    )]
-    TooLarge { path: PathBuf, limit: u64 },
-    #[error("{} is not UTF-8 text; write the secret as text", .path.display())]
-    NotText { path: PathBuf },
-    #[error("the source panicked; the next check reads it again")]
-    Panicked,
-    #[error("no thread could be started to read it ({kind}); the next check tries again")]
-    NoThread { kind: std::io::ErrorKind },
-}
+#[error("the secret could not be read: {0}")]
+pub struct SecretSourceError(String);
 
 impl SecretSourceError {
     /// An error with this explanation, which must not contain the secret.
     pub fn new(reason: impl Into<String>) -> Self {
-        Reason::Given(reason.into()).into()
-    }
-}
-
-impl From<Reason> for SecretSourceError {
-    fn from(reason: Reason) -> Self {
-        Self { reason }
+        Self(reason.into())
     }
 }
 
@@ -104,36 +70,33 @@ impl SecretFile {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self { path: path.into() }
     }
-
-    fn io_error(&self, error: &std::io::Error) -> SecretSourceError {
-        Reason::Io {
-            path: self.path.clone(),
-            kind: error.kind(),
-        }
-        .into()
-    }
 }
 
 impl SecretSource for SecretFile {
     fn read(&self) -> Result<SecretString, SecretSourceError> {
-        let file = std::fs::File::open(&self.path).map_err(|e| self.io_error(&e))?;
+        let failed = |why: String| SecretSourceError::new(format!("{} {why}", self.path.display()));
+        let unreadable = |e: std::io::Error| {
+            let kind = e.kind();
+            failed(format!(
+                "cannot be read ({kind}); check that it exists and that this process may read it"
+            ))
+        };
+        let file = std::fs::File::open(&self.path).map_err(unreadable)?;
         // Room for one byte past the limit, allocated once: reading stops there, and the
         // buffer never moves (a move would leave a copy of the secret behind, unzeroed).
         let room = usize::try_from(Self::MAX_LEN + 1).unwrap_or(usize::MAX);
         let mut bytes = zeroize::Zeroizing::new(Vec::with_capacity(room));
         file.take(Self::MAX_LEN + 1)
             .read_to_end(&mut bytes)
-            .map_err(|e| self.io_error(&e))?;
+            .map_err(unreadable)?;
         if bytes.len() as u64 > Self::MAX_LEN {
-            return Err(Reason::TooLarge {
-                path: self.path.clone(),
-                limit: Self::MAX_LEN,
-            }
-            .into());
+            return Err(failed(format!(
+                "is larger than {} bytes, far more than a secret, so it was not read further; point the SecretFile at a file that holds the secret alone",
+                Self::MAX_LEN
+            )));
         }
-        let text = std::str::from_utf8(&bytes).map_err(|_| Reason::NotText {
-            path: self.path.clone(),
-        })?;
+        let text = std::str::from_utf8(&bytes)
+            .map_err(|_| failed(String::from("is not UTF-8 text; write the secret as text")))?;
         Ok(SecretString::from(text.trim_end()))
     }
 }
@@ -166,9 +129,6 @@ where
     }
 }
 
-/// A time bound that cannot be reached, for a read timeout too large to add to an instant.
-const FAR_FUTURE: Duration = Duration::from_secs(60 * 60 * 24 * 365);
-
 /// What one read of a source gave.
 type Outcome = Result<SecretString, SecretSourceError>;
 
@@ -196,40 +156,19 @@ fn spawn_read(
                     if let Err(again) = dropped {
                         std::mem::forget(again);
                     }
-                    Err(Reason::Panicked.into())
+                    Err(SecretSourceError::new(
+                        "the source panicked; the next check reads it again",
+                    ))
                 });
             deliver(outcome);
         })
         .map(drop)
-        .map_err(|e| Reason::NoThread { kind: e.kind() }.into())
-}
-
-/// The outcome of `read` once it ends (`Err` if it can no longer end), or `None` once its
-/// deadline has passed.
-///
-/// The runtime's timer only wakes the wait: the deadline is kept in real time, because a
-/// paused runtime clock (a test's `start_paused`) jumps to the next timer as soon as every
-/// task waits, and would time out at once a read that its thread is about to finish.
-async fn wait(read: &Read) -> Option<Result<Option<Arc<Outcome>>, ()>> {
-    let mut outcome = read.outcome.clone();
-    loop {
-        let left = read.deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            // One last look: a read that ended just now is not a stall.
-            return outcome.borrow().clone().map(|ended| Ok(Some(ended)));
-        }
-        let wake = tokio::time::Instant::now()
-            .checked_add(left)
-            .unwrap_or_else(|| tokio::time::Instant::now() + FAR_FUTURE);
-        let waited = tokio::time::timeout_at(wake, outcome.wait_for(Option::is_some))
-            .await
-            .map(|ended| ended.map(|ended| ended.clone()).map_err(drop));
-        match waited {
-            Ok(ended) => return Some(ended),
-            // The runtime's clock ran ahead of real time: let the read's thread run on.
-            Err(_) => tokio::task::yield_now().await,
-        }
-    }
+        .map_err(|e| {
+            SecretSourceError::new(format!(
+                "no thread could be started to read it ({}); the next check tries again",
+                e.kind()
+            ))
+        })
 }
 
 /// The first read of `source`, when the connection is made: on a thread of its own too, so a
@@ -241,11 +180,9 @@ pub(crate) fn read_at_connect(
 ) -> Result<SecretString, ConfigError> {
     let failed = |reason: String| ConfigError::new("secret_source", reason);
     let (sender, outcome) = std::sync::mpsc::sync_channel(1);
-    spawn_read(source.clone(), move |read| {
-        // The caller may have stopped waiting: nobody to tell.
-        let _ = sender.send(read);
-    })
-    .map_err(|e| failed(e.to_string()))?;
+    // The caller may have stopped waiting: nobody to tell.
+    spawn_read(source.clone(), move |read| drop(sender.send(read)))
+        .map_err(|e| failed(e.to_string()))?;
     match outcome.recv_timeout(timeout) {
         Ok(read) => read.map_err(|e| failed(e.to_string())),
         Err(_) => Err(failed(format!(
@@ -267,77 +204,43 @@ pub(crate) struct Rotation {
     state: Mutex<State>,
 }
 
+/// Reads are numbered in the order they start; the marks below hold the newest read each
+/// thing happened to, so that it happens once per read however many checks share it.
 struct State {
     /// When the last check was due (on the connection's clock).
     checked_at: Instant,
     current: SecretString,
-    /// How many reads were started; a read's number orders it among them.
-    reads: u64,
-    /// The newest read whose outcome was weighed against `current`: an older read's outcome,
-    /// weighed after it, would put an older secret back.
-    weighed: u64,
-    /// The latest read, under way or over.
-    latest: Option<Read>,
     /// How many times `current` changed.
     changes: u64,
+    /// The latest read, under way or over.
+    latest: Option<Read>,
+    /// The newest read whose outcome a check weighed (before its deadline, or after).
+    settled: u64,
+    /// The newest read whose failure (or unusable secret) was reported.
+    reported: u64,
+    /// The newest read reported for missing its time bound: apart from `reported`, so that
+    /// what a late read ends with is still told.
+    stall_reported: u64,
 }
 
 /// One read of the source, which the checks that come while it is under way share.
 #[derive(Clone)]
 pub(crate) struct Read {
     number: u64,
+    /// When it started, in real time.
     started: Instant,
-    /// When the checks stop waiting for it, in real time.
-    deadline: Instant,
     /// `None` while the read is under way.
     outcome: watch::Receiver<Option<Arc<Outcome>>>,
-    /// Whether what it ended with (an error, an unusable secret) was reported: once per read,
-    /// however many checks shared it.
-    reported: Arc<AtomicBool>,
-    /// Whether it was reported for missing its time bound: apart from `reported`, so that
-    /// what a late read ends with is still told.
-    stall_reported: Arc<AtomicBool>,
-    /// Whether a check got its outcome (before its deadline, or after).
-    settled: Arc<AtomicBool>,
 }
 
-impl Read {
-    fn under_way(&self) -> bool {
-        self.outcome.borrow().is_none()
-    }
-
-    /// Whether this caller is the first to report this read's failure.
-    fn first_report(&self) -> bool {
-        !self.reported.swap(true, Ordering::SeqCst)
-    }
-
-    /// Whether this caller is the first to report that this read missed its time bound.
-    fn first_stall_report(&self) -> bool {
-        !self.stall_reported.swap(true, Ordering::SeqCst)
-    }
-}
-
-/// What a check found to do.
-pub(crate) enum Check {
-    /// Wait for this read (started by this check, or a periodic check's late one) and weigh
-    /// its outcome.
-    Wait(Read),
-    /// A check after a 401 joined the read under way, when the current secret had changed
-    /// `changes` times. That read may have begun before the secret was rotated: if it finds
-    /// no change and nobody else did, a read of now follows.
-    Joined { read: Read, changes: u64 },
-    /// A read outlived its time bound and is still under way: reported, not started again.
-    Stalled { under_way_for: Duration },
-}
-
-impl fmt::Debug for Rotation {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Rotation")
-            .field("source", &self.source)
-            .field("interval", &self.interval)
-            .field("read_timeout", &self.read_timeout)
-            .finish_non_exhaustive()
-    }
+/// A read a check is to wait for: one it started, the one under way (after a 401), or a late
+/// one a periodic check is to use.
+pub(crate) struct Check {
+    read: Read,
+    /// For a check after a 401 that joined the read under way: how many times the current
+    /// secret had changed then. That read may have begun before the secret was rotated: if
+    /// it finds no change and nobody else did, a read of now follows.
+    joined: Option<u64>,
 }
 
 impl Rotation {
@@ -348,26 +251,37 @@ impl Rotation {
         read_timeout: Duration,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let checked_at = clock.now();
+        let state = State {
+            checked_at: clock.now(),
+            current,
+            changes: 0,
+            latest: None,
+            settled: 0,
+            reported: 0,
+            stall_reported: 0,
+        };
         Self {
             source,
             interval,
             read_timeout,
             clock,
-            state: Mutex::new(State {
-                checked_at,
-                current,
-                reads: 0,
-                weighed: 0,
-                latest: None,
-                changes: 0,
-            }),
+            state: Mutex::new(state),
         }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, State> {
         // No holder runs the caller's code or can panic midway: a poisoned state is whole.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Sets `mark` (see [`State`]) to `read`, and says whether that is news: neither `read`
+    /// nor a newer read had it.
+    fn first(&self, read: &Read, mark: fn(&mut State) -> &mut u64) -> bool {
+        let mut state = self.state();
+        let mark = mark(&mut state);
+        let first = *mark < read.number;
+        *mark = (*mark).max(read.number);
+        first
     }
 
     /// [`check`](Self::check), then [`settle`](Self::settle), as the tests call them.
@@ -386,86 +300,72 @@ impl Rotation {
     /// A due check (or a `force`d one, after a 401) starts a read, unless one is under way: a
     /// forced check then joins it (it may be the one that finds the rotated secret; if it
     /// finds no change, [`settle`](Self::settle) reads once more), a periodic one leaves it to
-    /// the checks already waiting. A read that outlived its time
-    /// bound is waited for by nobody again; it is reported at most once a check interval, no
-    /// other read starts until it ends, and the first periodic check after it ended uses what
-    /// it found.
+    /// the checks already waiting. A read that outlived its time bound is waited for by
+    /// nobody again; it is reported at most once a check interval, no other read starts until
+    /// it ends, and the first periodic check after it ended uses what it found.
     pub(crate) fn check(&self, force: bool) -> Option<Check> {
         let now = self.clock.now();
-        let mut state = if force {
-            self.state()
-        } else {
-            match self.state.try_lock() {
-                Ok(state) => state,
-                // Another call is checking at this moment: this one need not.
-                Err(std::sync::TryLockError::WouldBlock) => return None,
-                Err(std::sync::TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
-            }
+        let mut state = match self.state.try_lock() {
+            Ok(state) => state,
+            Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner(),
+            // Another call is checking at this moment: a periodic check need not.
+            Err(TryLockError::WouldBlock) if !force => return None,
+            Err(TryLockError::WouldBlock) => self.state(),
         };
         let due = now.saturating_duration_since(state.checked_at) >= self.interval;
-        if let Some(read) = state.latest.as_ref() {
-            if read.under_way() {
-                let elapsed = read.started.elapsed();
-                if Instant::now() < read.deadline {
-                    return force.then(|| Check::Joined {
+        if !(force || due) {
+            return None;
+        }
+        if let Some(read) = &state.latest {
+            if read.outcome.borrow().is_none() {
+                let under_way_for = read.started.elapsed();
+                if under_way_for < self.read_timeout {
+                    return force.then(|| Check {
                         read: read.clone(),
-                        changes: state.changes,
+                        joined: Some(state.changes),
                     });
                 }
-                if !due {
-                    return None;
+                if due {
+                    state.checked_at = now;
+                    drop(state);
+                    tracing::warn!(
+                        source = ?self.source,
+                        under_way_for = ?under_way_for,
+                        "the secret source has still not answered; keeping the current secret, and not reading it again until that read ends"
+                    );
                 }
-                state.checked_at = now;
-                return Some(Check::Stalled {
-                    under_way_for: elapsed,
-                });
+                return None;
             }
-            if due && !force && !read.settled.load(Ordering::SeqCst) {
+            if !force && state.settled < read.number {
                 // It ended after every check stopped waiting for it: what it found is used
                 // (a source slower than the time bound still rotates, a check late), and
                 // the next check reads again. After a 401, a read of now is wanted instead.
                 let read = read.clone();
                 state.checked_at = now;
-                return Some(Check::Wait(read));
+                return Some(Check { read, joined: None });
             }
         }
-        if !(force || due) {
-            return None;
-        }
         state.checked_at = now;
-        state.reads += 1;
-        let started = Instant::now();
         let (sender, outcome) = watch::channel(None);
         let read = Read {
-            number: state.reads,
-            started,
-            deadline: started
-                .checked_add(self.read_timeout)
-                .unwrap_or_else(|| started + FAR_FUTURE),
+            number: state.latest.as_ref().map_or(1, |read| read.number + 1),
+            started: Instant::now(),
             outcome,
-            reported: Arc::new(AtomicBool::new(false)),
-            stall_reported: Arc::new(AtomicBool::new(false)),
-            settled: Arc::new(AtomicBool::new(false)),
         };
         state.latest = Some(read.clone());
         // The thread is started once the lock is let go: the read is already the one under
         // way for any check that comes meanwhile.
         drop(state);
-        self.start(sender);
-        Some(Check::Wait(read))
-    }
-
-    /// Starts a read on a thread of its own, whose outcome `sender` announces.
-    fn start(&self, sender: watch::Sender<Option<Arc<Outcome>>>) {
         let sender = Arc::new(sender);
         let announce = sender.clone();
+        // Ignored when nobody holds the read any more (a newer one replaced it).
         let spawned = spawn_read(self.source.clone(), move |read| {
-            // Ignored when nobody holds the read any more (a newer one replaced it).
-            let _ = announce.send(Some(Arc::new(read)));
+            drop(announce.send(Some(Arc::new(read))));
         });
         if let Err(error) = spawned {
-            let _ = sender.send(Some(Arc::new(Err(error))));
+            drop(sender.send(Some(Arc::new(Err(error)))));
         }
+        Some(Check { read, joined: None })
     }
 
     /// What a [`check`](Self::check) found, seen through: the read waited for (until its
@@ -479,33 +379,17 @@ impl Rotation {
         check: Check,
         prepare: impl Fn(&SecretString) -> Result<T, ConfigError>,
     ) -> Option<T> {
-        let (read, changes) = match check {
-            Check::Wait(read) => return self.settle_read(&read, &prepare).await,
-            Check::Joined { read, changes } => (read, changes),
-            Check::Stalled { under_way_for } => {
-                tracing::warn!(
-                    source = ?self.source,
-                    under_way_for = ?under_way_for,
-                    "the secret source has still not answered; keeping the current secret, and not reading it again until that read ends"
-                );
-                return None;
-            }
-        };
-        if let Some(prepared) = self.settle_read(&read, &prepare).await {
+        if let Some(prepared) = self.settle_read(&check.read, &prepare).await {
             return Some(prepared);
         }
-        let unchanged = matches!(read.outcome.borrow().as_deref(), Some(Ok(_)))
-            && self.state().changes == changes;
-        if !unchanged {
+        let changes = check.joined?;
+        let read_ok = matches!(check.read.outcome.borrow().as_deref(), Some(Ok(_)));
+        if !read_ok || self.state().changes != changes {
             return None;
         }
         // Once: a read begun after this one was joined is of now (another 401's included).
-        match self.check(true)? {
-            Check::Wait(read) | Check::Joined { read, .. } => {
-                self.settle_read(&read, &prepare).await
-            }
-            Check::Stalled { .. } => None,
-        }
+        let again = self.check(true)?;
+        self.settle_read(&again.read, &prepare).await
     }
 
     /// Waits for `read` (until its deadline) and weighs its outcome.
@@ -514,68 +398,76 @@ impl Rotation {
         read: &Read,
         prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
     ) -> Option<T> {
-        let outcome = match wait(read).await {
-            Some(Ok(outcome)) => {
-                read.settled.store(true, Ordering::SeqCst);
-                outcome
+        let Some(outcome) = self.wait(read).await else {
+            if self.first(read, |state| &mut state.stall_reported) {
+                tracing::warn!(
+                    source = ?self.source,
+                    timeout = ?self.read_timeout,
+                    "the secret source did not answer in time; keeping the current secret, and leaving the read to finish (no other read of it starts until it does)"
+                );
             }
-            // The sender goes only once it has sent.
-            Some(Err(())) => None,
-            None => {
-                if read.first_stall_report() {
-                    tracing::warn!(
-                        source = ?self.source,
-                        timeout = ?self.read_timeout,
-                        "the secret source did not answer in time; keeping the current secret, and leaving the read to finish (no other read of it starts until it does)"
-                    );
-                }
-                return None;
+            return None;
+        };
+        let error = match self.weigh(read, &outcome, prepare) {
+            Ok(prepared) => return prepared,
+            Err(error) => error,
+        };
+        if self.first(read, |state| &mut state.reported) {
+            tracing::warn!(source = ?self.source, error = %error, "keeping the current secret");
+        }
+        None
+    }
+
+    /// The outcome of `read` once it ends, or `None` once its deadline has passed.
+    ///
+    /// The runtime's timer only wakes the wait: the deadline is kept in real time, because a
+    /// paused runtime clock (a test's `start_paused`) jumps to the next timer as soon as every
+    /// task waits, and would time out at once a read that its thread is about to finish.
+    async fn wait(&self, read: &Read) -> Option<Arc<Outcome>> {
+        let deadline = later(read.started, self.read_timeout);
+        let mut outcome = read.outcome.clone();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                // One last look: a read that ended just now is not a stall.
+                return outcome.borrow().clone();
             }
-        }?;
-        match &*outcome {
-            Ok(secret) => self.weigh(read, secret, prepare),
-            Err(error) => {
-                if read.first_report() {
-                    tracing::warn!(source = ?self.source, error = %error, "keeping the current secret");
-                }
-                None
+            let waited = tokio::time::timeout(left, outcome.wait_for(Option::is_some))
+                .await
+                // The sender goes only once it has sent.
+                .map(|ended| ended.ok().and_then(|ended| ended.clone()));
+            if let Ok(ended) = waited {
+                return ended;
             }
+            // The runtime's clock ran ahead of real time: let the read's thread run on.
+            tokio::task::yield_now().await;
         }
     }
 
-    /// Makes `secret`, read by `read`, the current one if it is new and `prepare` accepts it.
+    /// Makes the secret `read` found the current one if it is new and `prepare` accepts it,
+    /// returning what `prepare` made of it (`None` for no change), or why it cannot be used.
+    /// An outcome older than one already weighed is no change: it would put an older secret
+    /// back.
     fn weigh<T>(
         &self,
         read: &Read,
-        secret: &SecretString,
+        outcome: &Outcome,
         prepare: impl FnOnce(&SecretString) -> Result<T, ConfigError>,
-    ) -> Option<T> {
-        let rejected = {
-            let mut state = self.state();
-            if read.number < state.weighed {
-                return None;
-            }
-            state.weighed = read.number;
-            if secret.expose_secret() == state.current.expose_secret() {
-                return None;
-            }
-            match prepare(secret) {
-                Ok(prepared) => {
-                    state.current = SecretString::from(secret.expose_secret());
-                    state.changes += 1;
-                    return Some(prepared);
-                }
-                Err(error) => error,
-            }
-        };
-        if read.first_report() {
-            tracing::warn!(
-                source = ?self.source,
-                error = %rejected,
-                "the secret changed to one that cannot be used; keeping the current one"
-            );
+    ) -> Result<Option<T>, String> {
+        let mut state = self.state();
+        if read.number < state.settled {
+            return Ok(None);
         }
-        None
+        state.settled = read.number;
+        let secret = outcome.as_ref().map_err(ToString::to_string)?;
+        if secret.expose_secret() == state.current.expose_secret() {
+            return Ok(None);
+        }
+        let prepared = prepare(secret)
+            .map_err(|e| format!("the secret changed to one that cannot be used: {e}"))?;
+        state.current = secret.clone();
+        state.changes += 1;
+        Ok(Some(prepared))
     }
 }
 

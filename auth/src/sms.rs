@@ -40,7 +40,7 @@ impl Infobip {
         &self,
         query: GetOutboundSmsMessageLogsV3<'a>,
     ) -> BoxStream<'a, Result<SmsLog, Error>> {
-        let clock = self.clock();
+        let clock = self.authenticator().clock.clone();
         let logs = infobip_client::sms_logs(query, move |wait| clock.sleep(wait));
         Box::pin(crate::call_retry::WithoutRetries(logs))
     }

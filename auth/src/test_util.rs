@@ -1,55 +1,52 @@
 //! Helpers for tests of services that use this crate (feature `test-util`): a clock that
 //! moves only when told, and a look at a client's token store entry.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use infobip_client::BoxFuture;
 
-use crate::clock::Clock;
+use crate::clock::{Clock, Moment as _};
 
 /// A clock that only moves when [`advance`](Self::advance) is called; `sleep` advances it at
 /// once and records how long was asked for, so tests can assert backoff and `Retry-After`.
 #[derive(Debug, Clone)]
 pub struct ManualClock {
-    state: Arc<Mutex<ManualState>>,
-}
-
-#[derive(Debug)]
-struct ManualState {
     start: Instant,
     start_wall: SystemTime,
-    now: Instant,
+    moved: Arc<Mutex<Moved>>,
+}
+
+/// How far the clock moved, and every duration `sleep` was asked for.
+#[derive(Debug, Default)]
+struct Moved {
+    by: Duration,
     slept: Vec<Duration>,
 }
 
 impl ManualClock {
     /// A clock starting at the current instant.
     pub fn new() -> Self {
-        let now = Instant::now();
         Self {
-            state: Arc::new(Mutex::new(ManualState {
-                start: now,
-                start_wall: SystemTime::now(),
-                now,
-                slept: Vec::new(),
-            })),
+            start: Instant::now(),
+            start_wall: SystemTime::now(),
+            moved: Arc::default(),
         }
     }
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        self.lock().now += by;
+        self.moved().by += by;
     }
 
     /// Every duration passed to `sleep`, in order.
     pub fn slept(&self) -> Vec<Duration> {
-        self.lock().slept.clone()
+        self.moved().slept.clone()
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, ManualState> {
-        // The state stays consistent even if a holder panicked: both fields are plain values.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    fn moved(&self) -> MutexGuard<'_, Moved> {
+        // Plain values, whole even if a holder panicked.
+        self.moved.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -61,22 +58,17 @@ impl Default for ManualClock {
 
 impl Clock for ManualClock {
     fn now(&self) -> Instant {
-        self.lock().now
+        self.start + self.moved().by
     }
 
     fn wall(&self) -> SystemTime {
-        let state = self.lock();
-        let moved = state.now.saturating_duration_since(state.start);
-        state
-            .start_wall
-            .checked_add(moved)
-            .unwrap_or(state.start_wall)
+        self.start_wall.after(self.moved().by)
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        let mut state = self.lock();
-        state.now += duration;
-        state.slept.push(duration);
+        let mut moved = self.moved();
+        moved.by += duration;
+        moved.slept.push(duration);
         Box::pin(std::future::ready(()))
     }
 }

@@ -1,24 +1,15 @@
 //! The checks every setting and every token from the server passes before it is used, each
 //! naming what is wrong without quoting a secret.
 
-use std::net::IpAddr;
-
 use reqwest::header::HeaderValue;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::error::ConfigError;
 
+/// Checks a username without putting it into the error (it may be a secret typed in the
+/// wrong place).
 pub(crate) fn check_username(field: &'static str, value: &str) -> Result<(), ConfigError> {
-    if value.trim().is_empty() {
-        return Err(ConfigError::new(field, "is empty"));
-    }
-    if value.chars().any(char::is_control) {
-        return Err(ConfigError::new(
-            field,
-            "contains a control character (such as a newline or tab)",
-        ));
-    }
-    Ok(())
+    check_text(field, value, false)
 }
 
 /// Checks a secret without ever putting its value into the error.
@@ -27,7 +18,10 @@ pub(crate) fn check_secret(
     value: &SecretString,
     in_header: bool,
 ) -> Result<(), ConfigError> {
-    let value = value.expose_secret();
+    check_text(field, value.expose_secret(), in_header)
+}
+
+fn check_text(field: &'static str, value: &str, in_header: bool) -> Result<(), ConfigError> {
     let reason = if value.trim().is_empty() {
         "is empty"
     } else if value.chars().any(char::is_control) {
@@ -47,19 +41,18 @@ pub(crate) fn sensitive_header(
     prefix: &str,
     value: &str,
 ) -> Result<HeaderValue, ConfigError> {
-    let invalid = || {
-        ConfigError::new(
+    // HTTP tolerates other bytes as "obs-text", but servers and proxies mangle them.
+    let visible = value.bytes().all(|b| (0x20..0x7f).contains(&b));
+    match HeaderValue::try_from(format!("{prefix} {value}")) {
+        Ok(mut header) if visible => {
+            header.set_sensitive(true);
+            Ok(header)
+        }
+        _ => Err(ConfigError::new(
             field,
             "contains characters that cannot be sent in an HTTP header (only visible ASCII is allowed)",
-        )
-    };
-    // HTTP tolerates other bytes as "obs-text", but servers and proxies mangle them.
-    if !value.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return Err(invalid());
+        )),
     }
-    let mut header = HeaderValue::try_from(format!("{prefix} {value}")).map_err(|_| invalid())?;
-    header.set_sensitive(true);
-    Ok(header)
 }
 
 /// Applies the base URL rules of Infobip's own clients; the result has no trailing slash.
@@ -87,18 +80,21 @@ pub(crate) fn normalize_base_url(input: &str) -> Result<String, ConfigError> {
             "contains credentials; pass them to the builder's scheme method instead".into(),
         ));
     }
-    let host = url.host_str().unwrap_or_default().to_owned();
-    if host.is_empty() {
-        return Err(fail("has no host".into()));
-    }
+    let loopback = match url.host() {
+        Some(url::Host::Domain(host)) => host.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => return Err(fail("has no host".into())),
+    };
     match url.scheme() {
         "https" => {}
-        "http" if is_loopback(&host) => {}
+        "http" if loopback => {}
         "http" => {
+            let host = url.host_str().unwrap_or_default();
             return Err(fail(format!(
                 "uses http:// with `{host}`; Infobip needs https:// (http:// is allowed only for \
                  localhost and loopback addresses, for local testing)"
-            )))
+            )));
         }
         other => return Err(fail(format!("has the scheme `{other}`; use https://"))),
     }
@@ -119,16 +115,6 @@ pub(crate) fn same_origin(url: &reqwest::Url, base: &reqwest::Url) -> bool {
     url.scheme() == base.scheme()
         && url.host() == base.host()
         && url.port_or_known_default() == base.port_or_known_default()
-}
-
-fn is_loopback(host: &str) -> bool {
-    if host.eq_ignore_ascii_case("localhost") {
-        return true;
-    }
-    host.trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse::<IpAddr>()
-        .is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
