@@ -21,7 +21,6 @@ use crate::clock::Clock;
 use crate::error::AuthError;
 use crate::failure::AuthFailure;
 use crate::login::auth_span;
-use crate::retry::RetryPolicy;
 use crate::rotation::Rotation;
 use crate::scheme::{api_key_header, basic_header, UserCredentials};
 use crate::tokens::Tokens;
@@ -359,96 +358,42 @@ impl InfobipAuth {
     }
 
     /// Sends a prepared request of `operation` as a product client does: dispatched (with the
-    /// one 401 replay), and sent again as the connection's retry policy for it says.
-    pub(crate) async fn call(
-        &self,
-        operation: &'static Operation,
-        transport: &dyn infobip_client::Transport,
-        request: reqwest::Request,
-        rebuild: Option<&dyn Rebuild>,
-    ) -> reqwest::Result<reqwest::Response> {
-        let Some(policy) = self.calls.policy(operation) else {
-            return self.dispatch(operation, transport, request, rebuild).await;
-        };
-        // Boxed apart: the retries' state would otherwise make every call's future larger.
-        let send = |request| self.dispatch(operation, transport, request, rebuild);
-        Box::pin(call_retry::run(
-            policy,
-            &self.clock,
-            operation,
-            request,
-            send,
-        ))
-        .await
-    }
-
-    /// How a prepared request of `operation` goes out. The short routes are for a request
-    /// with no secret to read again and no session to end; the general route does everything.
-    fn route(&self, operation: &'static Operation) -> Route<'_> {
-        if self.rotation.is_some()
-            || operation.is_unauthenticated()
-            || self.ends_token(operation).is_some()
-        {
-            return Route::General;
-        }
-        match (self.calls.policy(operation), &self.header_source) {
-            (Some(policy), _) => Route::Retrying(policy),
-            // A header that cannot change: no 401 to replay. The API key's hot path.
-            (None, HeaderSource::Static { .. }) => Route::AsIs,
-            (None, HeaderSource::Renewing(_)) => Route::Replayable,
-        }
-    }
-
-    /// Sends a request that has a retry policy (a read, by default): one copy is kept, for
-    /// the retries and for a token's replay after a 401, and the rest is boxed apart and
-    /// reached only when the first answer calls for it. The general route would keep two
-    /// copies and carry the retry loop's state in every call's future.
-    fn send_retrying<'a>(
+    /// one 401 replay), and sent again as the connection's retry policy for it says. One box
+    /// holds it all; the rare paths inside are boxed apart.
+    fn call<'a>(
         &'a self,
         operation: &'static Operation,
         transport: &'a dyn infobip_client::Transport,
         request: reqwest::Request,
-        policy: &'a RetryPolicy,
-    ) -> impl Future<Output = reqwest::Result<reqwest::Response>> + Send + 'a {
-        let kept = Replay::of(&request, None);
-        let sent = transport.execute(request);
-        async move {
-            let answer = sent.await;
-            let rejected = matches!(self.header_source, HeaderSource::Renewing(_))
-                && matches!(&answer, Ok(response)
-                    if response.status() == StatusCode::UNAUTHORIZED
-                        && kept.answered_by_origin(response));
-            if !rejected && !call_retry::retryable(operation, &answer) {
-                return answer;
-            }
-            Box::pin(self.after_first(operation, transport, policy, kept, answer, rejected)).await
+        rebuild: Option<&'a dyn Rebuild>,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        let send = move |request| self.dispatch(operation, transport, request, rebuild);
+        match self.calls.policy(operation) {
+            None => Box::pin(send(request)),
+            Some(policy) => Box::pin(call_retry::run(
+                policy,
+                &self.clock,
+                operation,
+                request,
+                send,
+            )),
         }
     }
 
-    /// [`send_retrying`](Self::send_retrying) after a first answer that was a 401 to replay
-    /// (`rejected`) or is worth sending again for.
-    async fn after_first(
-        &self,
-        operation: &'static Operation,
-        transport: &dyn infobip_client::Transport,
-        policy: &RetryPolicy,
-        kept: Replay<'_>,
-        answer: reqwest::Result<reqwest::Response>,
-        rejected: bool,
-    ) -> reqwest::Result<reqwest::Response> {
-        let (answer, again) = match answer {
-            Ok(response) if rejected => {
-                // The replay sends the copy; the retries that may follow need one of their own.
-                let again = kept.copy();
-                (
-                    self.replay(operation, transport, kept, response).await,
-                    again,
-                )
-            }
-            answer => (answer, kept.copy()),
-        };
-        let send = |request| self.dispatch(operation, transport, request, None);
-        call_retry::resume(policy, &self.clock, operation, answer, again, send).await
+    /// How a prepared request of `operation` goes out. The short routes are for a request
+    /// with no retry policy, no secret to read again and no session to end; the general
+    /// route does everything.
+    fn route(&self, operation: &'static Operation) -> Route {
+        let short = self.rotation.is_none()
+            && !operation.is_unauthenticated()
+            && self.ends_token(operation).is_none()
+            && self.calls.policy(operation).is_none();
+        match &self.header_source {
+            _ if !short => Route::General,
+            // A header that cannot change: no 401 to replay. The API key's hot path.
+            HeaderSource::Static { .. } => Route::AsIs,
+            HeaderSource::Renewing(_) => Route::Replayable,
+        }
     }
 
     /// Adds the credentials `operation` takes to `request`, or says why it cannot.
@@ -521,14 +466,11 @@ enum Ready<'a> {
 }
 
 /// How [`InfobipAuth::route`] sends a request.
-enum Route<'a> {
+enum Route {
     /// Straight to the transport.
     AsIs,
     /// To the transport, with a copy kept for the one replay after a 401.
     Replayable,
-    /// To the transport, with a copy kept for the retries `policy` allows (and a token's
-    /// replay after a 401).
-    Retrying(&'a RetryPolicy),
     /// Through every layer: retries, a rotating secret's replay, the token's end.
     General,
 }
@@ -589,10 +531,7 @@ impl Authenticator for InfobipAuth {
             Route::Replayable => {
                 Box::pin(self.send_replaying(operation, call.transport, request, None))
             }
-            Route::Retrying(policy) => {
-                Box::pin(self.send_retrying(operation, call.transport, request, policy))
-            }
-            Route::General => Box::pin(self.call(operation, call.transport, request, None)),
+            Route::General => self.call(operation, call.transport, request, None),
         }
     }
 
@@ -603,7 +542,7 @@ impl Authenticator for InfobipAuth {
         rebuild: &'a dyn Rebuild,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         let (operation, transport) = (call.operation, call.transport);
-        Box::pin(self.call(operation, transport, request, Some(rebuild)))
+        self.call(operation, transport, request, Some(rebuild))
     }
 
     fn scheme(&self) -> Option<Scheme> {
@@ -636,14 +575,6 @@ impl<'a> Replay<'a> {
                 rebuild,
             },
             (copy, _) => Replay::Copy(copy),
-        }
-    }
-
-    /// A copy of the request to send again, if its body could be copied.
-    fn copy(&self) -> Option<reqwest::Request> {
-        match self {
-            Replay::Copy(copy) => copy.as_ref()?.try_clone(),
-            Replay::Rebuilt { .. } => None,
         }
     }
 

@@ -71,10 +71,7 @@ impl CallRetry {
 /// answer asked for. A read is resent after 429, 502, 503, 504, a failed connection or a
 /// timeout; anything else only after what proves it was not acted on: 429 and 503 (Infobip
 /// says it did not process the request) or a connection that was never made.
-pub(crate) fn retryable(
-    operation: &Operation,
-    outcome: &reqwest::Result<reqwest::Response>,
-) -> bool {
+fn retryable(operation: &Operation, outcome: &reqwest::Result<reqwest::Response>) -> bool {
     match outcome {
         Ok(response) => match response.status() {
             StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE => true,
@@ -100,28 +97,12 @@ where
     F: FnMut(reqwest::Request) -> Fut,
     Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
 {
-    let again = request.try_clone();
-    let outcome = send(request).await;
-    resume(policy, clock, operation, outcome, again, send).await
-}
-
-/// [`run`] from its first outcome on: `again` is a copy of the request that led to it, if its
-/// body could be copied.
-pub(crate) async fn resume<F, Fut>(
-    policy: &RetryPolicy,
-    clock: &Arc<dyn Clock>,
-    operation: &'static Operation,
-    mut outcome: reqwest::Result<reqwest::Response>,
-    mut again: Option<reqwest::Request>,
-    mut send: F,
-) -> reqwest::Result<reqwest::Response>
-where
-    F: FnMut(reqwest::Request) -> Fut,
-    Fut: std::future::Future<Output = reqwest::Result<reqwest::Response>>,
-{
     let mut backoff = policy.backoff().build();
+    let mut request = request;
     let mut attempt = 1;
     loop {
+        let again = request.try_clone();
+        let outcome = send(request).await;
         if !retryable(operation, &outcome) {
             return outcome;
         }
@@ -149,8 +130,7 @@ where
         // The answer's connection goes back to the pool before the wait.
         drop(outcome);
         clock.sleep(delay).await;
-        again = next.try_clone();
-        outcome = send(next).await;
+        request = next;
         attempt += 1;
     }
 }
