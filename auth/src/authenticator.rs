@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::call_retry::{self, CallRetry};
 use crate::clock::Clock;
-use crate::error::AuthError;
+use crate::error::{AuthError, ConfigError};
 use crate::failure::AuthFailure;
 use crate::login::auth_span;
 use crate::rotation::Rotation;
@@ -54,12 +54,28 @@ enum Replacement {
     Password(SecretString),
 }
 
-impl HeaderSource {
-    pub(crate) fn fixed(header: HeaderValue, kind: StaticKind) -> Self {
-        HeaderSource::Static {
-            header: ArcSwap::from_pointee(header),
-            kind,
+impl StaticKind {
+    /// The header made of `secret`, checked: the first one when the connection is built, and
+    /// each one a rotating source gives after it.
+    fn header(&self, secret: &SecretString) -> Result<HeaderValue, ConfigError> {
+        match self {
+            StaticKind::ApiKey => api_key_header(secret),
+            StaticKind::Basic(username) => {
+                let password = SecretString::from(secret.expose_secret());
+                UserCredentials::new(("username", username.clone()), ("password", password))
+                    .and_then(|credentials| basic_header(&credentials))
+            }
         }
+    }
+}
+
+impl HeaderSource {
+    /// A static scheme's header, made of `secret`.
+    pub(crate) fn fixed(kind: StaticKind, secret: &SecretString) -> Result<Self, ConfigError> {
+        Ok(HeaderSource::Static {
+            header: ArcSwap::from_pointee(kind.header(secret)?),
+            kind,
+        })
     }
 }
 
@@ -131,20 +147,14 @@ impl InfobipAuth {
 
     /// What a new secret becomes before it replaces the current one: checked as the first one
     /// was, so that one the connection cannot use never becomes current.
-    fn prepare(&self, secret: &SecretString) -> Result<Replacement, crate::error::ConfigError> {
-        let copy = || SecretString::from(secret.expose_secret());
+    fn prepare(&self, secret: &SecretString) -> Result<Replacement, ConfigError> {
         match &self.header_source {
-            HeaderSource::Static { kind, .. } => match kind {
-                StaticKind::ApiKey => api_key_header(secret),
-                StaticKind::Basic(username) => {
-                    UserCredentials::new(("username", username.clone()), ("password", copy()))
-                        .and_then(|credentials| basic_header(&credentials))
-                }
-            }
-            .map(Replacement::Header),
+            HeaderSource::Static { kind, .. } => kind.header(secret).map(Replacement::Header),
             HeaderSource::Renewing(_) => {
                 crate::validate::check_secret("password", secret, false)?;
-                Ok(Replacement::Password(copy()))
+                Ok(Replacement::Password(SecretString::from(
+                    secret.expose_secret(),
+                )))
             }
         }
     }

@@ -20,7 +20,7 @@ use crate::retry::{LoginCooldown, RetryPolicy};
 use crate::rotation::{read_at_connect, Rotation, SecretSource};
 use crate::scheme::ibsso::Ibsso;
 use crate::scheme::oauth2::OAuth2;
-use crate::scheme::{api_key_header, basic_header, TokenScheme, UserCredentials};
+use crate::scheme::{TokenScheme, UserCredentials};
 #[cfg(feature = "redis")]
 use crate::store::RedisStore;
 use crate::token::refresh_margin;
@@ -423,16 +423,8 @@ impl ClientBuilder {
         // Every scheme but the API key's is given a user: `new` sees to it.
         let user = self.user.clone().unwrap_or_default();
         let source: Arc<dyn TokenScheme> = match self.scheme {
-            Scheme::Basic => {
-                let credentials = UserCredentials::new(("username", user), ("password", secret))?;
-                let header = basic_header(&credentials)?;
-                let kind = StaticKind::Basic(credentials.username);
-                return Ok(HeaderSource::fixed(header, kind));
-            }
-            Scheme::ApiKeyHeader => {
-                let header = api_key_header(&secret)?;
-                return Ok(HeaderSource::fixed(header, StaticKind::ApiKey));
-            }
+            Scheme::Basic => return HeaderSource::fixed(StaticKind::Basic(user), &secret),
+            Scheme::ApiKeyHeader => return HeaderSource::fixed(StaticKind::ApiKey, &secret),
             Scheme::IbssoTokenHeader => {
                 let credentials = UserCredentials::new(("username", user), ("password", secret))?;
                 Arc::new(Ibsso {
