@@ -47,9 +47,16 @@ impl Read {
     }
 }
 
-/// The response's parts and its body, read whole if it ends within `limit` bytes.
+/// The response's parts and its body, read whole if it ends within `limit` bytes. A body
+/// declared longer than `limit` is not read at all: waiting for bytes a server may never send
+/// would hold the call, which the client's reader refuses at once for that length.
 pub(crate) async fn read(mut response: reqwest::Response, limit: usize) -> (Parts, Read) {
     let parts = Parts::of(&response);
+    let declared = response.content_length();
+    if declared.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+        // The response as a body keeps its declared length for the reader after this one.
+        return (parts, Read::TooLong(reqwest::Body::from(response)));
+    }
     let mut read = BytesMut::new();
     loop {
         match response.chunk().await {

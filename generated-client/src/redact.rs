@@ -299,8 +299,12 @@ async fn rewrite(
     if !response.status().is_success() {
         return Ok(error_answer(response, url, &echoed).await);
     }
-    let (mut parts, read) = crate::buffered::read(response, usize::MAX).await;
+    // No more is read than the client reads of a success: a longer body (one that never
+    // ends, a length declared and never sent) is handed on as it came, and the client refuses
+    // it without showing any of it.
+    let (mut parts, read) = crate::buffered::read(response, crate::Error::SUCCESS_BODY_LIMIT).await;
     parts.url = url;
+    scrub_headers(&mut parts.headers, &echoed);
     let bytes = match read {
         crate::buffered::Read::Whole(bytes) => bytes,
         // The body broke off: the caller reads the same failure, and none of what came
@@ -309,12 +313,10 @@ async fn rewrite(
             let body = crate::buffered::failing(bytes::Bytes::new(), error(failure));
             return Ok(crate::buffered::rebuild(parts, body));
         }
-        // Unreachable without a limit; handed on as it came.
         too_long @ crate::buffered::Read::TooLong(_) => {
             return Ok(crate::buffered::rebuild(parts, too_long.into_body()));
         }
     };
-    scrub_headers(&mut parts.headers, &echoed);
     let bytes = if echoed.is_empty() {
         bytes.to_vec()
     } else {

@@ -246,6 +246,62 @@ async fn a_401_storm_on_the_cached_tokens_short_route_shares_one_new_token_per_c
     w.assert_never_bare();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_401_storm_whose_replays_are_throttled_still_shares_one_new_token_per_client() {
+    // Reads with a retry policy (the default) go by a route of their own
+    // (auth/src/authenticator.rs, `Route::Retrying`): the 401 replay first, then the retry
+    // loop. With every replay answered 503, each caller waits and sends again, and the
+    // retries' 401s and replays must still share the one replacement per client.
+    const STORM: usize = 100;
+    let _heavy = heavy().await;
+    let w = default_world().await;
+    let client_clock = ManualClock::new();
+    let build = |builder: ClientBuilder| {
+        builder
+            .base_url(w.sandbox.base_url())
+            .clock(client_clock.clone())
+            // Which request meets which 503 is the scheduler's to say: attempts enough that
+            // no caller runs out of them whatever the order.
+            .read_retry(infobip_auth::retry::RetryPolicy {
+                max_attempts: 2 * STORM as u32 + 2,
+                ..infobip_auth::retry::RetryPolicy::default()
+            })
+            .build()
+            .unwrap()
+    };
+    let oauth = build(ClientBuilder::oauth2(DEMO_USERNAME, DEMO_PASSWORD));
+    let ibsso = build(ClientBuilder::ibsso(DEMO_USERNAME, DEMO_PASSWORD));
+    oauth.get_account_balance().send().await.unwrap();
+    ibsso.get_account_balance().send().await.unwrap();
+    w.clock.advance(Duration::from_secs(3700));
+    w.sandbox.inject(BALANCE, Fault::Hold { times: 2 * STORM });
+    w.sandbox
+        .inject(BALANCE, Fault::status(503).times(2 * STORM));
+    let calls: Vec<_> = (0..2 * STORM)
+        .map(|i| {
+            let client = if i % 2 == 0 {
+                oauth.clone()
+            } else {
+                ibsso.clone()
+            };
+            tokio::spawn(async move { client.get_account_balance().send().await.is_ok() })
+        })
+        .collect();
+    let all = async {
+        for call in calls {
+            assert!(call.await.unwrap());
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), all)
+        .await
+        .expect("every held call was released");
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert_eq!(w.sandbox.count(SESSION), 2);
+    assert_eq!(w.sandbox.count(DESTROY), 1);
+    assert_eq!(client_clock.slept().len(), 2 * STORM, "one wait per 503");
+    w.assert_never_bare();
+}
+
 #[tokio::test]
 async fn a_failed_fetch_is_shared_by_every_waiter() {
     let w = default_world().await;
@@ -339,6 +395,38 @@ async fn a_cancelled_caller_does_not_cancel_the_fetch_it_started() {
             "no session or token was left behind"
         );
     }
+}
+
+#[tokio::test]
+async fn a_read_cancelled_while_its_replay_waits_for_a_token_leaves_one_token_behind() {
+    // A read's 401 replay on the read route (auth/src/authenticator.rs, `Route::Retrying`):
+    // the caller gives up while the new token is being fetched; the fetch finishes, and the
+    // next call uses its token.
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    w.sandbox.inject(
+        TOKEN,
+        Fault::Delay {
+            delay: Duration::from_millis(300),
+            times: 1,
+        },
+    );
+    let first = tokio::time::timeout(
+        Duration::from_millis(100),
+        client.get_account_balance().send(),
+    )
+    .await;
+    assert!(first.is_err(), "the call was cancelled");
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(
+        w.sandbox.count(TOKEN),
+        2,
+        "the rejected token's one renewal"
+    );
+    assert_eq!(w.sandbox.issued_tokens().len(), 2);
+    assert_eq!(w.sandbox.count(BALANCE), 3, "1 + the 401 + the next call");
 }
 
 /// Requests on the wire at once in the load test. Every call is its own task from the start;

@@ -988,6 +988,41 @@ async fn a_product_client_that_follows_redirects_takes_no_other_hosts_401_for_in
 }
 
 #[tokio::test]
+async fn a_retried_read_that_follows_a_redirect_takes_no_other_hosts_401_for_infobips() {
+    // The same, on the route of a read with a retry policy (the default;
+    // auth/src/authenticator.rs, `Route::Retrying`): another host's 401 is neither replayed
+    // nor retried, and the token is kept.
+    use workspace_tests::{RecordingServer, Reply};
+
+    let w = default_world().await;
+    let client = w
+        .oauth2_builder()
+        .http_client(reqwest::Client::new())
+        .build()
+        .unwrap();
+    client.get_account_balance().send().await.unwrap();
+    let elsewhere = RecordingServer::start_with(|_| Reply::json(401, r#"{"error":"who?"}"#))
+        .await
+        .unwrap();
+    w.sandbox.inject(
+        BALANCE,
+        Fault::reply(302, "").with_header("location", &format!("{}/login", elsewhere.base_url())),
+    );
+    let err = client.get_account_balance().send().await.unwrap_err();
+    assert_eq!(err.status(), Some(401), "{err}");
+    assert_eq!(w.sandbox.count(BALANCE), 2);
+    assert_eq!(elsewhere.requests().len(), 1);
+    assert!(elsewhere.requests()[0].header("authorization").is_none());
+    assert!(w.clock.slept().is_empty(), "a 401 is not retried");
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(
+        w.sandbox.count(TOKEN),
+        1,
+        "the token was dropped for another host's 401"
+    );
+}
+
+#[tokio::test]
 async fn an_explicit_login_call_never_follows_a_redirect_whatever_the_http_client() {
     // Regression: the README says "Login calls go through a client of the crate's own that follows
     // no redirects, whatever `http_client` you pass", but only the logins the crate makes

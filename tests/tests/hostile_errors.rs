@@ -244,6 +244,79 @@ async fn an_error_body_that_never_ends_is_read_up_to_its_limit_through_the_auth_
 }
 
 #[tokio::test]
+async fn a_success_body_over_its_limit_is_cut_through_the_auth_layer() {
+    // An answer the auth layer reads before the client does (its URL holds a secret, or, as
+    // here too, its success body may hold one) is read for its secrets' echoes. A body past
+    // the 64 MiB limit that never ends, or a length declared past it and never sent, must
+    // fail the call as it does without the auth layer, not hold it (and the body read so far)
+    // until the timeout.
+    let mut endless = format!(
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n{:x}\r\n",
+        Error::SUCCESS_BODY_LIMIT + 4096
+    )
+    .into_bytes();
+    endless.resize(endless.len() + Error::SUCCESS_BODY_LIMIT + 4096, b' ');
+    endless.extend_from_slice(b"\r\n");
+    let declared = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+                     content-length: 1099511627776\r\n\r\n"
+        .to_vec();
+    for (answer, what) in [(endless, "endless"), (declared, "declared")] {
+        let base = holding_server(answer);
+        let client = ClientBuilder::basic("user", "password")
+            .base_url(&base)
+            .build()
+            .unwrap();
+        let call = client
+            .get_api_keys_by_filter()
+            .api_key_secret("S3CRET-in-the-url")
+            .send();
+        let Ok(answer) = tokio::time::timeout(Duration::from_secs(20), call).await else {
+            panic!("{what}: the success body was read past its limit");
+        };
+        let error = answer.unwrap_err();
+        assert!(
+            matches!(error.kind(), ErrorKind::InvalidResponse { status: 200, .. }),
+            "{what}: {error}"
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("the answer is larger than 64 MiB"),
+            "{what}: {error}"
+        );
+        assert_no_secret(&error, &["S3CRET"]);
+    }
+}
+
+#[test]
+fn a_traced_send_whose_answer_declares_more_than_its_limit_fails_at_once() {
+    // With spans recorded, a send's JSON answer is read for the ids its span names, up to a
+    // bound of its own; a length declared past that bound and never sent must not hold the
+    // call until the timeout, when the same answer untraced fails at once.
+    common::run_traced(true, async {
+        let base = holding_server(
+            b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\n\
+              content-length: 1099511627776\r\n\r\n"
+                .to_vec(),
+        );
+        let infobip = ClientBuilder::api_key("a-key-for-the-test")
+            .base_url(&base)
+            .connect()
+            .unwrap();
+        let error = tokio::time::timeout(Duration::from_secs(20), common::send_hello(&infobip))
+            .await
+            .expect("the declared body was waited for")
+            .unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("the answer is larger than 64 MiB"),
+            "{error}"
+        );
+    });
+}
+
+#[tokio::test]
 async fn a_timeout_after_sending_may_have_been_received() {
     // The server reads the request and never answers: it may act on it.
     let base = holding_server(Vec::new());

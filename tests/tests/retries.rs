@@ -259,3 +259,59 @@ async fn a_read_refused_twice_reaches_the_caller_with_logins_paused_and_no_retry
     assert_eq!(w.sandbox.count(TOKEN), 2);
     assert!(w.clock.slept().is_empty(), "a 401 is not retried");
 }
+
+#[tokio::test]
+async fn a_read_throttled_refused_and_throttled_again_recovers_with_one_new_token() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(503));
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    w.sandbox.inject(BALANCE, Fault::status(503));
+    client.get_account_balance().send().await.unwrap();
+    assert_eq!(
+        w.sandbox.count(BALANCE),
+        5,
+        "1 + the 503, the retry (401), its replay (503), the last retry"
+    );
+    assert_eq!(w.sandbox.count(TOKEN), 2, "one new token for the one 401");
+    assert_eq!(w.clock.slept().len(), 2, "a wait before each retry");
+    let [_, renewed] = w.sandbox.issued_tokens().try_into().unwrap();
+    let used = w.authorizations(BALANCE);
+    assert_eq!(used[3], format!("Bearer {renewed}"), "the replay: {used:?}");
+}
+
+#[tokio::test]
+async fn a_replay_answered_with_a_retry_after_beyond_the_cap_is_handed_back_at_once() {
+    let w = default_world().await;
+    let client = w.oauth2();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    w.sandbox.inject(
+        BALANCE,
+        Fault::reply(429, "").with_header("retry-after", "3600"),
+    );
+    let error = client.get_account_balance().send().await.unwrap_err();
+    assert_eq!(error.status(), Some(429));
+    assert_eq!(error.retry_after(), Some(Duration::from_secs(3600)));
+    assert_eq!(w.sandbox.count(BALANCE), 3, "1 + the 401 and its replay");
+    assert_eq!(w.sandbox.count(TOKEN), 2);
+    assert!(w.clock.slept().is_empty());
+}
+
+#[tokio::test]
+async fn a_retry_after_date_in_the_past_on_a_reads_first_answer_waits_the_backoff_only() {
+    let w = default_world().await;
+    w.sandbox.inject(
+        BALANCE,
+        Fault::reply(503, "").with_header("retry-after", "Wed, 21 Oct 2015 07:28:00 GMT"),
+    );
+    w.basic().get_account_balance().send().await.unwrap();
+    assert_eq!(w.sandbox.count(BALANCE), 2);
+    let slept = w.clock.slept();
+    assert_eq!(slept.len(), 1, "{slept:?}");
+    assert!(
+        slept[0] >= Duration::from_millis(100) && slept[0] <= Duration::from_millis(200),
+        "{slept:?}"
+    );
+}

@@ -258,6 +258,35 @@ async fn the_logs_stream_hands_over_an_error_and_ends() {
 }
 
 #[tokio::test]
+async fn the_logs_stream_sends_a_page_once_whatever_the_connections_read_retry() {
+    // The stream waits out 429s itself, so the connection's retries are off for its calls
+    // (a task-local the read route consults when the call is sent): a 503, which the
+    // connection would retry for any other read, comes back at once.
+    let world = default_world().await;
+    let infobip = world.connect(world.basic_builder());
+    let sms = infobip.sms();
+    world
+        .sandbox
+        .inject(Endpoint::GetOutboundSmsMessageLogsV3, Fault::status(503));
+    let mut logs = infobip.sms_logs(sms.get_outbound_sms_message_logs_v3());
+    assert_eq!(logs.try_next().await.unwrap_err().status(), Some(503));
+    assert_eq!(
+        world.sandbox.count(Endpoint::GetOutboundSmsMessageLogsV3),
+        1
+    );
+    assert!(world.clock.slept().is_empty(), "{:?}", world.clock.slept());
+    // The same read outside the stream is retried.
+    world
+        .sandbox
+        .inject(Endpoint::GetOutboundSmsMessageLogsV3, Fault::status(503));
+    sms.get_outbound_sms_message_logs_v3().send().await.unwrap();
+    assert_eq!(
+        world.sandbox.count(Endpoint::GetOutboundSmsMessageLogsV3),
+        3
+    );
+}
+
+#[tokio::test]
 async fn a_cursor_named_again_does_not_loop_the_logs_stream() {
     // Regression: `Pages::next` (auth/src/sms.rs) follows any `nextCursor` of a page with entries; it
     // guards against an empty page naming a cursor, but not against a page naming the cursor
