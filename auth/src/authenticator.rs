@@ -377,7 +377,17 @@ impl InfobipAuth {
         request: reqwest::Request,
         rebuild: Option<&'a dyn Rebuild>,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let send = move |request| self.dispatch(operation, transport, request, rebuild);
+        let mut attempts = 0;
+        let mut send = move |mut request: reqwest::Request| {
+            attempts += 1;
+            if attempts > 1 {
+                // A retry goes with the credentials as they are now: a 401 replay before it,
+                // or the wait, may have renewed them. Without a fresh token the copy's header
+                // stays, and a 401 gets its replay.
+                self.authorize_now(operation, &mut request);
+            }
+            self.dispatch(operation, transport, request, rebuild)
+        };
         match self.calls.policy(operation) {
             None => Box::pin(send(request)),
             Some(policy) => Box::pin(call_retry::run(

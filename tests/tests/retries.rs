@@ -315,3 +315,25 @@ async fn a_retry_after_date_in_the_past_on_a_reads_first_answer_waits_the_backof
         "{slept:?}"
     );
 }
+
+#[tokio::test]
+async fn a_retry_after_a_replay_goes_with_the_new_session() {
+    let w = default_world().await;
+    let client = w.ibsso();
+    client.get_account_balance().send().await.unwrap();
+    w.sandbox.inject(BALANCE, Fault::status(401));
+    w.sandbox.inject(BALANCE, Fault::status(503));
+    client.get_account_balance().send().await.unwrap();
+    let used = w.authorizations(BALANCE);
+    assert_eq!(
+        used.len(),
+        4,
+        "the 401, its replay (503), one retry: {used:?}"
+    );
+    assert_eq!(used[0], used[1]);
+    assert_ne!(used[1], used[2], "the replay's new session");
+    assert_eq!(
+        used[2], used[3],
+        "the retry goes with it, not with the refused one"
+    );
+}
