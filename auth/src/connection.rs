@@ -119,7 +119,9 @@ impl Infobip {
 
     /// Sends a request written by hand with the connection's credentials and HTTP client, and
     /// retries it once after a 401 with a new token (IBSSO, OAuth), as the product clients do.
-    /// Nothing else is retried: a 5xx or a timeout comes back as it is.
+    /// Otherwise it is treated as a write: sent once unless
+    /// [`write_retry`](crate::ClientBuilder::write_retry) is on, and then again only after
+    /// what proves Infobip did not act on it (429, 503, a connection never made).
     pub async fn send(
         &self,
         mut request: reqwest::Request,

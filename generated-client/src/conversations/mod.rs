@@ -25456,8 +25456,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -25570,8 +25571,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -25665,8 +25667,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -25801,8 +25804,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -25938,8 +25942,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26075,8 +26080,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26211,8 +26217,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26309,8 +26316,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26426,8 +26434,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26524,8 +26533,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26625,8 +26635,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26723,8 +26734,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -26821,8 +26833,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27002,8 +27015,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27107,8 +27121,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27199,8 +27214,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27476,8 +27492,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27609,8 +27626,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27735,8 +27753,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -27890,8 +27909,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -28020,8 +28040,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -28130,8 +28151,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -28548,8 +28570,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -28651,8 +28674,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -28742,8 +28766,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -28867,8 +28892,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29022,8 +29048,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29155,8 +29182,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29285,8 +29313,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29402,8 +29431,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29500,8 +29530,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29725,8 +29756,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29833,8 +29865,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -29963,8 +29996,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30055,8 +30089,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30164,8 +30199,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30257,8 +30293,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30330,8 +30367,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30456,8 +30494,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30558,8 +30597,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30648,8 +30688,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30772,8 +30813,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30863,8 +30905,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -30955,8 +30998,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31075,8 +31119,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31170,8 +31215,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31290,8 +31336,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31537,8 +31584,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31629,8 +31677,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31836,8 +31885,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -31947,8 +31997,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32045,8 +32096,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32176,8 +32228,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32274,8 +32327,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32430,8 +32484,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32541,8 +32596,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32639,8 +32695,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32770,8 +32827,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -32868,8 +32926,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33024,8 +33083,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33129,8 +33189,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33227,8 +33288,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33352,8 +33414,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33450,8 +33513,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33575,8 +33639,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33694,8 +33759,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33831,8 +33897,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -33948,8 +34015,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34066,8 +34134,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34164,8 +34233,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34279,8 +34349,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34377,8 +34448,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34497,8 +34569,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34689,8 +34762,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34806,8 +34880,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -34904,8 +34979,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35041,8 +35117,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35139,8 +35216,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35217,8 +35295,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35334,8 +35413,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35451,8 +35531,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35550,8 +35631,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35648,8 +35730,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35785,8 +35868,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -35922,8 +36006,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -36641,8 +36726,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -36765,8 +36851,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -36843,8 +36930,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -36959,8 +37047,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37121,8 +37210,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37236,8 +37326,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37334,8 +37425,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37470,8 +37562,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37585,8 +37678,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37721,8 +37815,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37858,8 +37953,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -37939,8 +38035,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38059,8 +38156,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38138,8 +38236,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38255,8 +38354,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38350,8 +38450,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38448,8 +38549,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38618,8 +38720,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38735,8 +38838,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38830,8 +38934,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -38967,8 +39072,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39065,8 +39171,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39141,8 +39248,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39253,8 +39361,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39329,8 +39438,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39639,8 +39749,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39753,8 +39864,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39851,8 +39963,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -39987,8 +40100,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40085,8 +40199,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40221,8 +40336,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40319,8 +40435,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40454,8 +40571,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40574,8 +40692,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40672,8 +40791,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40772,8 +40892,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -40872,8 +40993,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -41006,8 +41128,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -41098,8 +41221,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -41228,8 +41352,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -41318,8 +41443,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -41445,8 +41571,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -41553,8 +41680,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self

@@ -18585,8 +18585,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -18803,8 +18804,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19183,8 +19185,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19284,8 +19287,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19360,8 +19364,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19471,8 +19476,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19561,8 +19567,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19637,8 +19644,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19738,8 +19746,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19852,8 +19861,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19942,8 +19952,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20078,8 +20089,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20190,8 +20202,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self

@@ -11731,8 +11731,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -11842,8 +11843,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -11956,8 +11958,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -12032,8 +12035,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -12162,8 +12166,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -12258,8 +12263,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -12391,8 +12397,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -12485,8 +12492,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -12703,8 +12711,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13083,8 +13092,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13183,8 +13193,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13283,8 +13294,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13405,8 +13417,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13519,8 +13532,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13638,8 +13652,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13799,8 +13814,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -13936,8 +13952,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -14077,8 +14094,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -14249,8 +14267,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self

@@ -19585,8 +19585,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19701,8 +19702,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19815,8 +19817,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -19951,8 +19954,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20068,8 +20072,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20177,8 +20182,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20285,8 +20291,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20377,8 +20384,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20507,8 +20515,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20602,8 +20611,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20717,8 +20727,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20828,8 +20839,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -20926,8 +20938,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21060,8 +21073,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21158,8 +21172,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21342,8 +21357,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21456,8 +21472,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21554,8 +21571,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21652,8 +21670,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21838,8 +21857,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -21936,8 +21956,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -22056,8 +22077,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self

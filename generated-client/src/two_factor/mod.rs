@@ -5342,8 +5342,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -5453,8 +5454,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -5551,8 +5553,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -5684,8 +5687,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -5782,8 +5786,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -5919,8 +5924,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6036,8 +6042,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6192,8 +6199,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6329,8 +6337,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6485,8 +6494,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6618,8 +6628,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6751,8 +6762,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6866,8 +6878,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -6999,8 +7012,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -7117,8 +7131,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -7256,8 +7271,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -7389,8 +7405,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
@@ -7543,8 +7560,9 @@ pub mod builder {
                 }
             }
         }
-        /// Bounds this call: the request and its answer must be done within
-        /// `timeout`, instead of the connection's default.
+        /// Bounds each attempt of this call: the request and its answer must be
+        /// done within `timeout`, instead of the connection's default. A call that
+        /// is retried (a read, by default) takes one such bound per attempt.
         pub fn call_timeout(mut self, timeout: ::std::time::Duration) -> Self {
             self.call_timeout = ::std::option::Option::Some(timeout);
             self
