@@ -52,8 +52,7 @@ impl Read {
 /// would hold the call, which the client's reader refuses at once for that length.
 pub(crate) async fn read(mut response: reqwest::Response, limit: usize) -> (Parts, Read) {
     let parts = Parts::of(&response);
-    let declared = response.content_length();
-    if declared.is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit)) {
+    if crate::error::declared_over(&response, limit) {
         // The response as a body keeps its declared length for the reader after this one.
         return (parts, Read::TooLong(reqwest::Body::from(response)));
     }

@@ -18,7 +18,7 @@ use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
 use crate::deprecation::RequestLine;
-use crate::error::{read_bounded, Chain};
+use crate::error::{declared_over, read_bounded, Chain};
 use crate::hooks::Call;
 use crate::{redact, trace, Auth, Error, ErrorKind, InfobipError, Operation, Rebuild, Transport};
 
@@ -183,8 +183,7 @@ pub(crate) fn json<T: DeserializeOwned>(
     let status = response.status();
     // Taken, not copied: reading the body needs none of them.
     let headers = std::mem::take(response.headers_mut());
-    let declared = response.content_length().unwrap_or(0);
-    if usize::try_from(declared).map_or(true, |n| n > Error::SUCCESS_BODY_LIMIT) {
+    if declared_over(&response, Error::SUCCESS_BODY_LIMIT) {
         return Either::Left(std::future::ready(Err(too_large(operation, status))));
     }
     let read = read_bounded(response, Error::SUCCESS_BODY_LIMIT);

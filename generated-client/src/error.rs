@@ -180,6 +180,14 @@ impl Error {
     pub const SUCCESS_BODY_LIMIT: usize = 64 * 1024 * 1024;
 }
 
+/// Whether `response` declares a body longer than `limit` bytes: one not worth waiting for,
+/// since it would be refused (or handed on unread) once it came.
+pub(crate) fn declared_over(response: &reqwest::Response, limit: usize) -> bool {
+    response
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+}
+
 /// The first `limit` bytes of `response`'s body, and whether it held more (not read).
 ///
 /// A plain function whose future uses the response where it was captured: an `async fn`
