@@ -18,6 +18,10 @@
 //! Every call builds its body from the same value (a clone, as a caller holding a message
 //! would), in every case. The futures must complete on their first poll: the bench panics if
 //! one suspends.
+//!
+//! `GENERATED_CALL_ONLY=<case>[:<calls>]` runs one case that many times (10,000 by default)
+//! and nothing else: for counting its instructions under callgrind, which, unlike time on a
+//! shared machine, gives the same figure run after run (see BENCHMARKS.md, section 5).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -367,11 +371,30 @@ fn summary(setup: &Setup, cases: &[(&'static str, Case)]) {
     }
 }
 
+/// Runs the case `only` names (`<case>[:<calls>]`) and nothing else.
+fn run_only(setup: &Setup, cases: &[(&'static str, Case)], only: &str) {
+    let (name, calls) = only.split_once(':').unwrap_or((only, "10000"));
+    let calls: u32 = calls
+        .parse()
+        .expect("GENERATED_CALL_ONLY: a number of calls after `:`");
+    let (_, case) = cases
+        .iter()
+        .find(|(case, _)| *case == name)
+        .unwrap_or_else(|| panic!("GENERATED_CALL_ONLY: no case {name}"));
+    for _ in 0..calls {
+        std::hint::black_box(setup.call(case));
+    }
+}
+
 fn main() {
     let rt = infobip_benches::runtime();
     let server = rt.block_on(Server::start());
     let setup = setup(&server);
     let cases = cases(&rt, &server);
+    if let Ok(only) = std::env::var("GENERATED_CALL_ONLY") {
+        run_only(&setup, &cases, &only);
+        return;
+    }
     let mut c = Criterion::default().configure_from_args();
     let mut group = c.benchmark_group("generated_call");
     group.warm_up_time(Duration::from_secs(1));
