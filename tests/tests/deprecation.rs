@@ -81,6 +81,24 @@ async fn two_deprecated_answers_warn_once(level: Level) {
         lines[1]
     );
     assert!(!lines[1].contains("deprecation="), "{}", lines[1]);
+
+    // A third, with the deprecation alone among other headers: once, with its one value.
+    let third = self::client(&server);
+    server.reply(
+        Reply::json(200, BALANCE)
+            .header("X-Request-Id", "3f1c")
+            .header("Deprecation", DEPRECATION)
+            .header("Cache-Control", "no-store"),
+    );
+    third.get_account_balance().send().await.unwrap();
+    let lines = warnings(&logs);
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(
+        lines[2].contains(&format!("deprecation=\"{DEPRECATION}\"")),
+        "{}",
+        lines[2]
+    );
+    assert!(!lines[2].contains("sunset="), "{}", lines[2]);
 }
 
 #[tokio::test]
