@@ -6,7 +6,8 @@ use std::time::Instant;
 
 use serde::Deserialize;
 use tracing::field::Empty;
-use tracing::Span;
+use tracing::level_filters::LevelFilter;
+use tracing::{Level, Span};
 
 use crate::{Operation, Scheme};
 
@@ -24,6 +25,9 @@ pub(crate) fn call_span(
     scheme: Option<Scheme>,
     request: &reqwest::Request,
 ) -> Span {
+    if !anyone_listens() {
+        return Span::none();
+    }
     let span = tracing::info_span!(
         "infobip.call",
         product = operation.product,
@@ -51,6 +55,15 @@ pub(crate) fn call_span(
     }
     record_ids(&span, &bulk_ids, &message_ids);
     span
+}
+
+/// Whether anything could take an `info` span: a `tracing` subscriber that enables `info`
+/// anywhere, or a `log` logger at `info` or finer (to which `tracing` hands its spans when no
+/// subscriber is set and its `log` feature is on). With neither, `tracing` still builds a
+/// span's fields for `log` before `log` drops them: a cost on every call of a service that
+/// logs nothing, which this check spares it.
+fn anyone_listens() -> bool {
+    LevelFilter::current() >= Level::INFO || log::max_level() >= log::LevelFilter::Info
 }
 
 /// Records how the call ended: the status, and for a call that created messages (a 2xx to a
