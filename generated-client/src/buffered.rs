@@ -1,6 +1,9 @@
-//! Reading an answer's body before the product client does, and handing the client a response
-//! that still has it: the same status, headers and URL (or ones made safe), and the same body,
-//! or the same failure to read it.
+//! Reading an answer's body within a limit: for the product client, which decodes it
+//! ([`read_bounded`]), and before the client does ([`read`]), handing it a response that still
+//! has it: the same status, headers and URL (or ones made safe), and the same body, or the same
+//! failure to read it.
+
+use std::future::Future;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::stream::{self, StreamExt as _};
@@ -52,15 +55,15 @@ impl Read {
 /// would hold the call, which the client's reader refuses at once for that length.
 pub(crate) async fn read(mut response: reqwest::Response, limit: usize) -> (Parts, Read) {
     let parts = Parts::of(&response);
-    if crate::error::declared_over(&response, limit) {
+    if declared_over(&response, limit) {
         // The response as a body keeps its declared length for the reader after this one.
         return (parts, Read::TooLong(reqwest::Body::from(response)));
     }
-    let mut read = BytesMut::new();
+    let mut read = Gathered::for_body_of(&response, limit);
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                read.extend_from_slice(&chunk);
+                read.push(chunk);
                 if read.len() > limit {
                     let first = stream::once(std::future::ready(Ok(read.freeze())));
                     let body = reqwest::Body::wrap_stream(first.chain(response.bytes_stream()));
@@ -73,6 +76,82 @@ pub(crate) async fn read(mut response: reqwest::Response, limit: usize) -> (Part
                 return (parts, Read::BrokeOff { read, error });
             }
         }
+    }
+}
+
+/// Whether `response` declares a body longer than `limit` bytes: one not worth waiting for,
+/// since it would be refused (or handed on unread) once it came.
+pub(crate) fn declared_over(response: &reqwest::Response, limit: usize) -> bool {
+    response
+        .content_length()
+        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
+}
+
+/// The first `limit` bytes of `response`'s body, and whether it held more (not read).
+///
+/// A plain function whose future uses the response where it was captured: an `async fn`
+/// keeps its argument and a moved copy of it, and so would every future that holds this one
+/// (a generated call's, moved on every call).
+pub(crate) fn read_bounded(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> impl Future<Output = reqwest::Result<(Bytes, bool)>> + Send {
+    let mut body = Gathered::for_body_of(&response, limit);
+    async move {
+        while let Some(chunk) = response.chunk().await? {
+            let room = limit - body.len();
+            if chunk.len() > room {
+                body.push(chunk.slice(..room));
+                return Ok((body.freeze(), true));
+            }
+            body.push(chunk);
+        }
+        Ok((body.freeze(), false))
+    }
+}
+
+/// A body as it is read. Most answers come in one chunk, which is kept as it came: copying it
+/// would cost every call an allocation and a copy of its answer. A second chunk gathers both,
+/// and what follows, into one buffer, of the length the answer declared if it did.
+struct Gathered {
+    first: Bytes,
+    more: Option<BytesMut>,
+    declared: usize,
+}
+
+impl Gathered {
+    /// For the body of `response`, of which at most `limit` bytes are kept.
+    fn for_body_of(response: &reqwest::Response, limit: usize) -> Self {
+        let declared = response
+            .content_length()
+            .and_then(|n| usize::try_from(n).ok());
+        Self {
+            first: Bytes::new(),
+            more: None,
+            declared: declared.unwrap_or(0).min(limit),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.more.as_ref().map_or(self.first.len(), BytesMut::len)
+    }
+
+    fn push(&mut self, chunk: Bytes) {
+        if let Some(more) = &mut self.more {
+            more.extend_from_slice(&chunk);
+        } else if self.first.is_empty() {
+            self.first = chunk;
+        } else {
+            let mut more =
+                BytesMut::with_capacity(self.declared.max(self.first.len() + chunk.len()));
+            more.extend_from_slice(&std::mem::take(&mut self.first));
+            more.extend_from_slice(&chunk);
+            self.more = Some(more);
+        }
+    }
+
+    fn freeze(self) -> Bytes {
+        self.more.map_or(self.first, BytesMut::freeze)
     }
 }
 

@@ -17,8 +17,9 @@ use progenitor_client::ResponseValue;
 use serde::de::DeserializeOwned;
 use tracing::Instrument as _;
 
+use crate::buffered::{declared_over, read_bounded};
 use crate::deprecation::RequestLine;
-use crate::error::{declared_over, read_bounded, Chain};
+use crate::error::Chain;
 use crate::hooks::Call;
 use crate::{redact, trace, Auth, Error, ErrorKind, InfobipError, Operation, Rebuild, Transport};
 
@@ -173,9 +174,8 @@ pub(crate) fn invalid_request(operation: &'static Operation, message: impl fmt::
 }
 
 /// A JSON success answer, decoded as the operation's description says.
-// Called by every product module: unused only in a build without any product. The error is
-// the one every call returns, as large here as in the `async fn`s the lint does not look at.
-#[allow(dead_code, clippy::result_large_err)]
+// Called by every product module: unused only in a build without any product.
+#[allow(dead_code)]
 pub(crate) fn json<T: DeserializeOwned>(
     operation: &'static Operation,
     mut response: reqwest::Response,
@@ -212,7 +212,6 @@ fn too_large(operation: &'static Operation, status: reqwest::StatusCode) -> Erro
 }
 
 /// `body`, a success answer of `operation`, decoded.
-#[allow(clippy::result_large_err)]
 fn decoded<T: DeserializeOwned>(
     operation: &'static Operation,
     status: reqwest::StatusCode,

@@ -36,7 +36,12 @@ use crate::{InfobipError, Operation};
 /// }
 /// # }
 /// ```
-pub struct Error {
+pub struct Error(Box<Failure>);
+
+/// What an [`Error`] says, boxed: every call returns a `Result` with an `Error` in it, and
+/// moves it through each future it passes; boxed, the failure (rare) allocates, and the
+/// success (every call) moves no more than its own size.
+struct Failure {
     operation: &'static Operation,
     kind: ErrorKind,
     retry_after: Option<Duration>,
@@ -82,31 +87,31 @@ impl Error {
             ErrorKind::Transport(error) => ErrorKind::Transport(error.without_url()),
             kind => kind,
         };
-        Self {
+        Self(Box::new(Failure {
             operation,
             kind,
             retry_after: None,
-        }
+        }))
     }
 
     /// The operation that failed, with its product.
     pub fn operation(&self) -> &'static Operation {
-        self.operation
+        self.0.operation
     }
 
     /// Why it failed.
     pub fn kind(&self) -> &ErrorKind {
-        &self.kind
+        &self.0.kind
     }
 
     /// Why it failed, owned.
     pub fn into_kind(self) -> ErrorKind {
-        self.kind
+        self.0.kind
     }
 
     /// The HTTP status Infobip answered with, when it answered.
     pub fn status(&self) -> Option<u16> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Api(infobip) => infobip.status,
             ErrorKind::InvalidResponse { status, .. } => Some(*status),
             _ => None,
@@ -115,7 +120,7 @@ impl Error {
 
     /// Infobip's error, when it answered with one.
     pub fn infobip(&self) -> Option<&InfobipError> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Api(infobip) => Some(infobip),
             _ => None,
         }
@@ -123,7 +128,7 @@ impl Error {
 
     /// The authenticator's error, when the call could not be authenticated.
     pub fn auth(&self) -> Option<&(dyn StdError + Send + Sync + 'static)> {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Auth(error) => Some(&**error),
             _ => None,
         }
@@ -131,14 +136,14 @@ impl Error {
 
     /// How long Infobip asked the caller to wait (its `Retry-After`), when it did.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.0.retry_after
     }
 
     /// Whether Infobip may have received the request, and so may have acted on it (sent the
     /// message): false only when it certainly was not sent, which is what decides whether
     /// calling again can do something twice.
     pub fn may_have_been_received(&self) -> bool {
-        match &self.kind {
+        match &self.0.kind {
             ErrorKind::Auth(_) | ErrorKind::InvalidRequest(_) => false,
             ErrorKind::Transport(error) => !(error.is_connect() || error.is_builder()),
             ErrorKind::Api(_) | ErrorKind::InvalidResponse { .. } => true,
@@ -157,16 +162,15 @@ impl Error {
             response.headers().get(reqwest::header::RETRY_AFTER),
             SystemTime::now(),
         );
-        read_bounded(response, Self::ERROR_BODY_LIMIT).map(move |read| {
+        crate::buffered::read_bounded(response, Self::ERROR_BODY_LIMIT).map(move |read| {
             let infobip = match read {
                 Ok((body, _)) => InfobipError::from_body(Some(status), &body),
                 // The status is Infobip's answer even when its body broke off.
                 Err(_) => InfobipError::from_body(Some(status), b""),
             };
-            Self {
-                retry_after,
-                ..Self::new(operation, ErrorKind::Api(infobip))
-            }
+            let mut error = Self::new(operation, ErrorKind::Api(infobip));
+            error.0.retry_after = retry_after;
+            error
         })
     }
 
@@ -178,41 +182,6 @@ impl Error {
     /// [`ErrorKind::InvalidResponse`]: Infobip's largest pages are a few MiB; a body without
     /// end (a broken proxy, a hostile server) must not take the service's memory with it.
     pub const SUCCESS_BODY_LIMIT: usize = 64 * 1024 * 1024;
-}
-
-/// Whether `response` declares a body longer than `limit` bytes: one not worth waiting for,
-/// since it would be refused (or handed on unread) once it came.
-pub(crate) fn declared_over(response: &reqwest::Response, limit: usize) -> bool {
-    response
-        .content_length()
-        .is_some_and(|n| usize::try_from(n).map_or(true, |n| n > limit))
-}
-
-/// The first `limit` bytes of `response`'s body, and whether it held more (not read).
-///
-/// A plain function whose future uses the response where it was captured: an `async fn`
-/// keeps its argument and a moved copy of it, and so would every future that holds this one
-/// (a generated call's, moved on every call).
-pub(crate) fn read_bounded(
-    mut response: reqwest::Response,
-    limit: usize,
-) -> impl Future<Output = reqwest::Result<(Vec<u8>, bool)>> + Send {
-    // An answer that says its length is read into one allocation of that size.
-    let declared = response
-        .content_length()
-        .and_then(|n| usize::try_from(n).ok());
-    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
-    async move {
-        while let Some(chunk) = response.chunk().await? {
-            let room = limit - body.len();
-            if chunk.len() > room {
-                body.extend_from_slice(&chunk[..room]);
-                return Ok((body, true));
-            }
-            body.extend_from_slice(&chunk);
-        }
-        Ok((body, false))
-    }
 }
 
 /// `Retry-After` as delay-seconds or as an HTTP date (a date in the past means now). A date
@@ -239,8 +208,8 @@ pub fn retry_after(
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let operation = self.operation;
-        match &self.kind {
+        let operation = self.0.operation;
+        match &self.0.kind {
             ErrorKind::Api(infobip) => write!(f, "`{operation}` failed: {infobip}"),
             ErrorKind::Auth(error) => write!(f, "`{operation}` was not sent: {error}"),
             ErrorKind::InvalidRequest(message) => {
@@ -279,10 +248,10 @@ impl fmt::Debug for Error {
             return fmt::Display::fmt(self, f);
         }
         f.debug_struct("Error")
-            .field("product", &self.operation.product)
-            .field("operation", &self.operation.id)
-            .field("kind", &self.kind)
-            .field("retry_after", &self.retry_after)
+            .field("product", &self.0.operation.product)
+            .field("operation", &self.0.operation.id)
+            .field("kind", &self.0.kind)
+            .field("retry_after", &self.0.retry_after)
             .finish()
     }
 }

@@ -142,3 +142,81 @@ async fn a_urls_secrets_are_found_as_sent_and_decoded_and_taken_out_of_an_echo()
         "echo [redacted] and [redacted], name=x, [redacted]"
     );
 }
+
+/// An authenticator that answers every call at once with a JSON body that comes in `chunks`.
+#[derive(Debug)]
+struct Chunked(Vec<bytes::Bytes>);
+
+impl infobip_client::Authenticator for Chunked {
+    fn prepare<'a>(
+        &'a self,
+        _call: infobip_client::Call<'a>,
+        _request: &'a mut reqwest::Request,
+    ) -> infobip_client::Prepared<'a> {
+        infobip_client::Prepared::Ready(Ok(()))
+    }
+
+    fn send<'a>(
+        &'a self,
+        _call: infobip_client::Call<'a>,
+        _request: reqwest::Request,
+    ) -> infobip_client::BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        let chunks = self.0.clone().into_iter().map(Ok::<_, std::io::Error>);
+        let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
+        let mut answer = answer(200, "https://api.infobip.com/account/1/balance", body);
+        answer.headers_mut().insert(
+            reqwest::header::CONTENT_TYPE,
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
+        Box::pin(std::future::ready(Ok(answer)))
+    }
+}
+
+fn balance_answered_in(
+    chunks: Vec<bytes::Bytes>,
+) -> Result<infobip_client::account::types::AccountBalance, infobip_client::Error> {
+    let client = infobip_client::account::Client::new_with_client(
+        "https://api.infobip.com",
+        reqwest::Client::new(),
+        infobip_client::Auth::new(Chunked(chunks)),
+    );
+    let call = client.get_account_balance().send();
+    call.now_or_never()
+        .expect("the stub answers at once")
+        .map(infobip_client::ResponseValue::into_inner)
+}
+
+#[test]
+fn an_answer_is_decoded_whole_however_it_is_cut_into_chunks() {
+    let body = br#"{"balance":47.5,"currency":"EUR"}"#;
+    let whole = vec![bytes::Bytes::from_static(body)];
+    let bytewise = body
+        .iter()
+        .map(|b| bytes::Bytes::copy_from_slice(&[*b]))
+        .collect();
+    let uneven = vec![
+        bytes::Bytes::from_static(&body[..1]),
+        bytes::Bytes::new(),
+        bytes::Bytes::from_static(&body[1..20]),
+        bytes::Bytes::from_static(&body[20..]),
+    ];
+    for chunks in [whole, bytewise, uneven] {
+        let balance = balance_answered_in(chunks).unwrap();
+        assert_eq!(balance.balance, 47.5);
+        assert_eq!(balance.currency, "EUR");
+    }
+}
+
+#[test]
+fn an_answer_in_chunks_past_the_limit_is_refused_not_held() {
+    let mib = bytes::Bytes::from(vec![b' '; 1 << 20]);
+    let limit_in_mib = infobip_client::Error::SUCCESS_BODY_LIMIT >> 20;
+    // Spaces, which JSON would skip: only the limit stops the read.
+    let chunks = vec![mib; limit_in_mib + 1];
+    let error = balance_answered_in(chunks).unwrap_err();
+    assert!(
+        matches!(error.kind(), infobip_client::ErrorKind::InvalidResponse { reason, .. }
+            if reason.contains("larger than 64 MiB")),
+        "{error:?}"
+    );
+}
