@@ -4,8 +4,9 @@
 use serde_yaml::Value;
 
 /// `description` with its paths repeated `factor` times in all: copy `k` (from 1) lives under
-/// `/copy{k}` and its operationIds end in `-copy{k}`, so they stay kebab-case and unique. The
-/// copies share the components (schemas, responses), as the endpoints of one product do.
+/// `/copy{k}` and its operationIds and command names (`x-cli-name`) end in `-copy{k}`, so they
+/// stay kebab-case and unique. The copies share the components (schemas, responses), as the
+/// endpoints of one product do.
 pub fn scaled(description: &str, factor: usize) -> Result<String, String> {
     let mut doc: Value = serde_yaml::from_str(description).map_err(|e| format!("not YAML: {e}"))?;
     let paths = doc
@@ -34,11 +35,12 @@ fn rename_operation(operation: &mut Value, copy: usize) {
     let Some(operation) = operation.as_mapping_mut() else {
         return;
     };
-    let Some(id) = operation.get("operationId").and_then(Value::as_str) else {
-        return;
-    };
-    let id = format!("{id}-copy{copy}");
-    operation.insert("operationId".into(), id.into());
+    for key in ["operationId", crate::command_names::NAME_KEY] {
+        if let Some(name) = operation.get(key).and_then(Value::as_str) {
+            let name = format!("{name}-copy{copy}");
+            operation.insert(key.into(), name.into());
+        }
+    }
 }
 
 #[cfg(test)]
@@ -47,7 +49,7 @@ mod tests {
 
     #[test]
     fn copies_are_renamed_and_the_original_kept() {
-        let spec = "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      operationId: get-a\n";
+        let spec = "openapi: 3.0.3\npaths:\n  /a:\n    get:\n      operationId: get-a\n      x-cli-name: a\n";
         let scaled = scaled(spec, 3).unwrap();
         let doc: Value = serde_yaml::from_str(&scaled).unwrap();
         let paths = doc["paths"].as_mapping().unwrap();
@@ -57,5 +59,7 @@ mod tests {
             doc["paths"]["/copy2/a"]["get"]["operationId"],
             "get-a-copy2"
         );
+        assert_eq!(doc["paths"]["/a"]["get"]["x-cli-name"], "a");
+        assert_eq!(doc["paths"]["/copy2/a"]["get"]["x-cli-name"], "a-copy2");
     }
 }
