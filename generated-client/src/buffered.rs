@@ -59,7 +59,9 @@ pub(crate) async fn read(mut response: reqwest::Response, limit: usize) -> (Part
         // The response as a body keeps its declared length for the reader after this one.
         return (parts, Read::TooLong(reqwest::Body::from(response)));
     }
-    let mut read = Gathered::for_body_of(&response, limit);
+    // Grown as the body comes, not reserved for what it declares: the length is the server's
+    // word, and a body read for its ids or its secrets is read whatever the operation.
+    let mut read = Gathered::default();
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
@@ -112,23 +114,24 @@ pub(crate) fn read_bounded(
 
 /// A body as it is read. Most answers come in one chunk, which is kept as it came: copying it
 /// would cost every call an allocation and a copy of its answer. A second chunk gathers both,
-/// and what follows, into one buffer, of the length the answer declared if it did.
+/// and what follows, into one buffer (of `reserve` bytes at least).
+#[derive(Default)]
 struct Gathered {
     first: Bytes,
     more: Option<BytesMut>,
-    declared: usize,
+    reserve: usize,
 }
 
 impl Gathered {
-    /// For the body of `response`, of which at most `limit` bytes are kept.
+    /// For the body of `response`, of which at most `limit` bytes are kept, in one buffer of
+    /// the length it declares: what the operation's own answer is read into.
     fn for_body_of(response: &reqwest::Response, limit: usize) -> Self {
         let declared = response
             .content_length()
             .and_then(|n| usize::try_from(n).ok());
         Self {
-            first: Bytes::new(),
-            more: None,
-            declared: declared.unwrap_or(0).min(limit),
+            reserve: declared.unwrap_or(0).min(limit),
+            ..Self::default()
         }
     }
 
@@ -137,13 +140,18 @@ impl Gathered {
     }
 
     fn push(&mut self, chunk: Bytes) {
+        // An empty chunk (a stream may yield one; a cut at the limit makes one) would start
+        // the buffer, and copy the first chunk, for nothing.
+        if chunk.is_empty() {
+            return;
+        }
         if let Some(more) = &mut self.more {
             more.extend_from_slice(&chunk);
         } else if self.first.is_empty() {
             self.first = chunk;
         } else {
             let mut more =
-                BytesMut::with_capacity(self.declared.max(self.first.len() + chunk.len()));
+                BytesMut::with_capacity(self.reserve.max(self.first.len() + chunk.len()));
             more.extend_from_slice(&std::mem::take(&mut self.first));
             more.extend_from_slice(&chunk);
             self.more = Some(more);

@@ -15,7 +15,7 @@
 //! - [`Secret`] and [`DateTime`], the types the generator maps secrets and date-times to;
 //! - [`FilePart`] and [`Form`], for the `multipart/form-data` uploads codegen writes itself,
 //!   and [`ContentType`], which says what a download (a [`ByteStream`]) holds;
-//! - with the `sms` feature, [`sms_logs`]: the SMS logs as one stream, page after page;
+//! - with the `sms` feature, `sms_logs`: the SMS logs as one stream, page after page;
 //! - [`Webhook`], which each product's `webhooks` module implements once per kind of event
 //!   Infobip posts to a service (`sms::webhooks::OutboundSmsMessageReportV3`, the SMS
 //!   delivery reports), and, with the `webhooks` feature, the receiver that takes one
