@@ -672,16 +672,23 @@ mod tests {
         assert!(cache.current.load_full().is_none());
     }
 
-    #[tokio::test]
-    async fn a_stale_token_is_served_while_the_renewal_runs() {
-        let clock = ManualClock::new();
-        let cache = cache(true, &clock);
+    /// The tokens of [`cache`] holding a token of 100 s, 95 s into its life: due for renewal,
+    /// not expired.
+    async fn due_for_renewal(serve_stale: bool, clock: &ManualClock) -> (Arc<Tokens>, Arc<Token>) {
+        let cache = cache(serve_stale, clock);
         let calls = AtomicUsize::new(0);
-        let first = cache
-            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
+        let token = cache
+            .get(with(&calls, || Ok(fixed(clock, Duration::from_secs(100)))))
             .await
             .unwrap();
         clock.advance(Duration::from_secs(95));
+        (cache, token)
+    }
+
+    #[tokio::test]
+    async fn a_stale_token_is_served_while_the_renewal_runs() {
+        let clock = ManualClock::new();
+        let (cache, first) = due_for_renewal(true, &clock).await;
         let parked = std::sync::Mutex::new(None);
         // The renewal is started but not finished: callers still get the stale token.
         let token = cache
@@ -724,13 +731,8 @@ mod tests {
     async fn without_stale_serving_a_failed_renewal_is_an_error() {
         // Sessions: the renewal destroyed the old session, so falling back to it is wrong.
         let clock = ManualClock::new();
-        let cache = cache(false, &clock);
+        let (cache, _) = due_for_renewal(false, &clock).await;
         let calls = AtomicUsize::new(0);
-        cache
-            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
-            .await
-            .unwrap();
-        clock.advance(Duration::from_secs(95));
         let result = cache.get(with(&calls, || Err(AuthError::NoSession))).await;
         assert!(matches!(result, Err(AuthError::NoSession)));
     }
@@ -738,13 +740,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_renewal_does_not_resurrect_a_token_dropped_meanwhile() {
         let clock = ManualClock::new();
-        let cache = cache(true, &clock);
-        let calls = AtomicUsize::new(0);
-        cache
-            .get(with(&calls, || Ok(fixed(&clock, Duration::from_secs(100)))))
-            .await
-            .unwrap();
-        clock.advance(Duration::from_secs(95));
+        let (cache, _) = due_for_renewal(true, &clock).await;
         let parked = std::sync::Mutex::new(None);
         cache
             .get(|lease| *parked.lock().unwrap() = Some(lease))
