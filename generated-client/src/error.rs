@@ -8,6 +8,7 @@ use std::time::{Duration, SystemTime};
 
 use futures_util::FutureExt as _;
 
+use crate::buffered::read_bounded;
 use crate::{InfobipError, Operation};
 
 /// A failed call of an operation.
@@ -162,7 +163,7 @@ impl Error {
             response.headers().get(reqwest::header::RETRY_AFTER),
             SystemTime::now(),
         );
-        crate::buffered::read_bounded(response, Self::ERROR_BODY_LIMIT).map(move |read| {
+        read_bounded(response, Self::ERROR_BODY_LIMIT).map(move |read| {
             let infobip = match read {
                 Ok((body, _)) => InfobipError::from_body(Some(status), &body),
                 // The status is Infobip's answer even when its body broke off.
